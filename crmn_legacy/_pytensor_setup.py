@@ -1,0 +1,72 @@
+"""configure() -- make PyTensor ready for crmn_legacy before any graph is built.
+
+Importing :mod:`crmn_legacy` calls :func:`configure` once.  It does two things,
+each of which the user can override with ``PYTENSOR_FLAGS``:
+
+1. ``floatX = float32``.  The paper trains in float32 (Theano on a GPU); with
+   PyTensor's default ``float64`` every Python float constant would upcast our
+   float32 graphs.  A user who sets ``floatX`` in ``PYTENSOR_FLAGS`` keeps it.
+2. A real BLAS for PyTensor's own C code (``Gemm``, ``Gemv``, ``Dot22`` ...).
+   A pip-installed PyTensor finds none and warns "could not link to a BLAS
+   installation".  The ``scipy-openblas32`` wheel ships OpenBLAS with
+   ``scipy_``-prefixed symbols (``scipy_sgemm_``); we link it with an rpath and
+   map PyTensor's Fortran names onto the prefixed ones with ``-D`` macros
+   (``-Dsgemm_=scipy_sgemm_``).  A user who sets ``blas__ldflags`` keeps it.
+"""
+
+import os
+
+__all__ = ["configure", "blas_info"]
+
+# The Fortran BLAS entry points PyTensor's C code calls (pytensor/tensor/blas*.py).
+_FORTRAN_BLAS = ("sgemm", "dgemm", "sgemv", "dgemv", "sger", "dger", "sdot", "ddot")
+
+_configured = False
+_blas = {"source": None, "ldflags": "", "include_dir": None, "lib_dir": None, "library": None}
+
+
+def _user_flag(name):
+    """True when ``name`` is set explicitly in ``PYTENSOR_FLAGS``."""
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    return any(item.split("=")[0].strip() == name for item in flags.split(","))
+
+
+def blas_info():
+    """blas_info() -> dict: where our C code finds BLAS.
+
+    Keys: ``source`` ("scipy-openblas32", "user" or None), ``ldflags``,
+    ``include_dir``, ``lib_dir``, ``library``.
+    """
+    configure()
+    return dict(_blas)
+
+
+def configure():
+    """configure() -> None.  Idempotent; see the module docstring."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    import pytensor
+
+    if not _user_flag("floatX"):
+        pytensor.config.floatX = "float32"
+
+    try:
+        import scipy_openblas32 as sob
+    except ImportError:  # doctor reports this with a remedy
+        sob = None
+    if sob is not None:
+        _blas.update(
+            include_dir=sob.get_include_dir(),
+            lib_dir=sob.get_lib_dir(),
+            library=sob.get_library(),
+        )
+    if _user_flag("blas__ldflags"):
+        _blas.update(source="user", ldflags=pytensor.config.blas__ldflags)
+    elif sob is not None:
+        ldflags = f"-L{_blas['lib_dir']} -l{_blas['library']} -Wl,-rpath,{_blas['lib_dir']}"
+        pytensor.config.blas__ldflags = ldflags
+        renames = " ".join(f"-D{n}_=scipy_{n}_" for n in _FORTRAN_BLAS)
+        pytensor.config.gcc__cxxflags = (pytensor.config.gcc__cxxflags + " " + renames).strip()
+        _blas.update(source="scipy-openblas32", ldflags=ldflags)

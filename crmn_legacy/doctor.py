@@ -155,7 +155,7 @@ def check_datasets(data_dir=None):
             out.append(Check(f"dataset {name}", OK, str(where)))
         else:
             out.append(Check(f"dataset {name}", WARN, "not found",
-                             f"python -m crmn_legacy fetch {name}  (or put it under {paths.resolve_data_dir(data_dir)})"))
+                             f"python -m crmn_legacy fetch {name}  (or put it under {paths.data_dir(data_dir)})"))
     if not any(found.values()):
         out.append(Check("datasets", FAIL, "no dataset found: training needs one",
                          "python -m crmn_legacy fetch cifar10 (see data/README.md)"))

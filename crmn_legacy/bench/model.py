@@ -1,0 +1,172 @@
+"""python -m crmn_legacy bench [--model crmn] [--depth 32] [--width 1] [--batch-size 128] [--json]
+
+Whole-model benchmark: build a ResNet or CRMN, compile its training step (the
+very graph :mod:`crmn_legacy.training.step` gives the trainer) and its
+inference function, and report
+
+* graph build time and compile time (training + inference functions);
+* ms per training step: the median of ``--steps`` (>= 5) timed steps after
+  ``--warmup`` untimed ones, on random data of the model's input shape;
+* images per second; inference ms per image (median over batches);
+* peak resident memory of this process (``ru_maxrss``);
+* achieved GFLOP/s and its fraction of this process's float32 matmul peak
+  (numpy 4096 x 4096 ``matmul``, measured here, now).  FLOPs are counted by
+  :func:`crmn_legacy.flops.count_flops`: 2 x multiply-adds of every conv and
+  dense layer, the LSTM input projection at its full zero-padded size,
+  training = 3 x forward.
+
+``--json`` prints one JSON object with (at least) ``peak_gflops``,
+``step_s_median``, ``fraction_of_peak``, ``compile_s`` and ``peak_rss_mib``.
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["matmul_peak_gflops", "measure_model", "main"]
+
+
+def matmul_peak_gflops(n=4096, repeats=5):
+    """matmul_peak_gflops(n=4096, repeats=5) -> float: best float32 ``a @ b`` rate (GFLOP/s) of numpy here."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b  # warm-up (threads, pages)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def _peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1,
+                  mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None):
+    """measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1, mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None) -> dict
+
+    Build, compile and time one model; see the module docstring for the keys.
+    ``peak`` (GFLOP/s) is measured when None.  ``log`` is a callable for
+    progress lines (default: stderr).
+    """
+    import crmn_legacy  # noqa: F401  (PyTensor set-up)
+    import pytensor.tensor as pt
+
+    from .. import random as crmn_random
+    from ..flops import count_flops
+    from ..models import build_model
+    from ..training.step import compile_evaluation, compile_training_step, training_step
+
+    if steps < 1 or warmup < 0:
+        raise ValueError(f"need steps >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    res = {"model": model, "depth": depth, "width": width, "batch_size": batch_size, "num_classes": num_classes}
+    if peak is None:
+        log("bench: measuring the float32 matmul peak ...")
+        peak = matmul_peak_gflops()
+    res["peak_gflops"] = peak
+
+    crmn_random.set_rng(seed)
+    t0 = time.perf_counter()
+    net = build_model(model, depth, width, num_classes, depth_convention=depth_convention,
+                      input_var=pt.tensor4("inputs"))
+    step = training_step(net)
+    res["build_s"] = time.perf_counter() - t0
+    log(f"bench: graph built in {res['build_s']:.1f} s; compiling the training step ...")
+    t0 = time.perf_counter()
+    train_fn = compile_training_step(step, mode=mode)
+    res["compile_train_s"] = time.perf_counter() - t0
+    res["compile_s"] = res["compile_train_s"]
+    res["train_nodes"] = len(train_fn.maker.fgraph.apply_nodes)
+
+    shape = get_all_input(net).output_shape
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch_size,) + tuple(shape[1:]), dtype=np.float32)
+    y = rng.integers(0, num_classes, batch_size).astype(np.int32)
+    log(f"bench: compiled in {res['compile_train_s']:.1f} s ({res['train_nodes']} nodes); "
+        f"timing {warmup} + {steps} steps at batch {batch_size} ...")
+    for _ in range(warmup):
+        train_fn(x, y)
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        train_fn(x, y)
+        times.append(time.perf_counter() - t0)
+    res["step_s"] = times
+    res["step_s_median"] = statistics.median(times)
+    res["images_per_s"] = batch_size / res["step_s_median"]
+    flops = count_flops(net, training=True) * batch_size
+    res["train_gflop_per_step"] = flops / 1e9
+    res["achieved_gflops"] = flops / res["step_s_median"] / 1e9
+    res["fraction_of_peak"] = res["achieved_gflops"] / peak
+
+    if inference:
+        t0 = time.perf_counter()
+        eval_fn = compile_evaluation(net, mode=mode)
+        res["compile_inference_s"] = time.perf_counter() - t0
+        res["compile_s"] += res["compile_inference_s"]
+        eval_fn(x, y)
+        inf = []
+        for _ in range(max(3, steps)):
+            t0 = time.perf_counter()
+            eval_fn(x, y)
+            inf.append(time.perf_counter() - t0)
+        res["inference_ms_per_image"] = 1e3 * statistics.median(inf) / batch_size
+    res["peak_rss_mib"] = _peak_rss_mib()
+    return res
+
+
+def get_all_input(net):
+    """get_all_input(net) -> the network's InputLayer."""
+    from ..layers import get_all_layers
+
+    return get_all_layers(net)[0]
+
+
+def _print_human(r):
+    print(f"model            {r['model']}-{r['depth']} k={r['width']}  batch {r['batch_size']}")
+    print(f"graph build      {r['build_s']:.2f} s")
+    print(f"compile          {r['compile_s']:.1f} s (training {r['compile_train_s']:.1f} s, "
+          f"{r['train_nodes']} nodes)")
+    print(f"training step    {1e3 * r['step_s_median']:.0f} ms median of {len(r['step_s'])} "
+          f"({r['images_per_s']:.0f} images/s)")
+    if "inference_ms_per_image" in r:
+        print(f"inference        {r['inference_ms_per_image']:.2f} ms per image")
+    print(f"peak memory      {r['peak_rss_mib']:.0f} MiB resident")
+    print(f"throughput       {r['achieved_gflops']:.1f} GFLOP/s of a {r['peak_gflops']:.1f} GFLOP/s matmul peak "
+          f"= {100 * r['fraction_of_peak']:.1f}% ({r['train_gflop_per_step']:.1f} GFLOP per step)")
+
+
+def main(argv=None):
+    """main(argv=None) -> int"""
+    p = argparse.ArgumentParser(prog="python -m crmn_legacy bench", description=__doc__.split("\n\n")[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=("resnet", "crmn"), default="crmn", help="architecture (default crmn)")
+    p.add_argument("--depth", type=int, default=32, help="layers, 6n+2 (default 32)")
+    p.add_argument("--width", type=float, default=1, help="width multiplier k: 16k, 32k, 64k maps (default 1)")
+    p.add_argument("--batch-size", type=int, default=128, help="images per step (default 128)")
+    p.add_argument("--num-classes", type=int, default=100, help="classes of the softmax (default 100, CIFAR-100)")
+    p.add_argument("--steps", type=int, default=5, help="timed training steps, median reported (default 5)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed steps first (default 1)")
+    p.add_argument("--mode", default=None, help="PyTensor mode (default: crmn_legacy's, CVM)")
+    p.add_argument("--no-inference", action="store_true", help="skip the inference function")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    args = p.parse_args(argv)
+    if args.steps < 5:
+        p.error("--steps must be >= 5 (the median of at least 5 steps is reported)")
+    width = int(args.width) if float(args.width).is_integer() else args.width
+    r = measure_model(args.model, args.depth, width, args.batch_size, args.num_classes, args.steps,
+                      args.warmup, args.mode, not args.no_inference)
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+    else:
+        _print_human(r)
+    return 0

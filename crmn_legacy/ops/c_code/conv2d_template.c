@@ -1,0 +1,276 @@
+/* conv2d_template.c -- im2col + GEMM convolution kernels for one dtype.
+ *
+ * crmn_legacy/ops/conv.py instantiates this text twice, replacing DTYPE by
+ * float / double, NPYTYPE by NPY_FLOAT32 / NPY_FLOAT64 and GEMM by
+ * scipy_cblas_sgemm / scipy_cblas_dgemm.  Layout is NCHW, filters FCkk.
+ *
+ * Per image n (P = Ho*Wo, K = C*kh*kw, col = im2col(x[n]) of shape K x P):
+ *   forward      y[n]   (F x P) = w (F x K) . col
+ *   grad weights dw     (F x K) = sum_n gy[n] (F x P) . col^T
+ *   grad inputs  dx[n]          = col2im(w^T (K x F) . gy[n] (F x P))
+ * Images are shared out between OpenMP threads, each with its own column
+ * buffer and single-threaded BLAS; a 1x1, stride-1, unpadded convolution
+ * skips im2col (col is x[n] itself).
+ */
+
+/* col (K x Ho*Wo) <- patches of one image x (C x H x W). */
+static void crmn_im2col_DTYPE(const DTYPE *x, int C, int H, int W, int kh, int kw, int sh, int sw, int ph,
+                              int pw, int Ho, int Wo, DTYPE *col)
+{
+    for (int c = 0; c < C; ++c) {
+        const DTYPE *xc = x + (size_t)c * H * W;
+        for (int a = 0; a < kh; ++a) {
+            for (int b = 0; b < kw; ++b) {
+                DTYPE *row = col + ((size_t)(c * kh + a) * kw + b) * Ho * Wo;
+                /* output columns j whose input column j*sw - pw + b lies in [0, W) */
+                int j0 = (pw - b + sw - 1) / sw;
+                int j1 = (W - 1 + pw - b) >= 0 ? (W - 1 + pw - b) / sw + 1 : 0;
+                if (pw - b <= 0) j0 = 0;
+                if (j1 > Wo) j1 = Wo;
+                if (j0 > j1) j0 = j1;
+                for (int i = 0; i < Ho; ++i) {
+                    DTYPE *dst = row + (size_t)i * Wo;
+                    int r = i * sh - ph + a;
+                    if (r < 0 || r >= H) {
+                        memset(dst, 0, sizeof(DTYPE) * Wo);
+                        continue;
+                    }
+                    const DTYPE *src = xc + (size_t)r * W - pw + b;
+                    for (int j = 0; j < j0; ++j) dst[j] = 0;
+                    if (sw == 1) {
+                        memcpy(dst + j0, src + j0, sizeof(DTYPE) * (j1 - j0));
+                    } else {
+                        for (int j = j0; j < j1; ++j) dst[j] = src[j * sw];
+                    }
+                    for (int j = j1; j < Wo; ++j) dst[j] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* x (C x H x W) <- col2im(col): the adjoint of crmn_im2col (x is overwritten). */
+static void crmn_col2im_DTYPE(const DTYPE *col, int C, int H, int W, int kh, int kw, int sh, int sw, int ph,
+                              int pw, int Ho, int Wo, DTYPE *x)
+{
+    memset(x, 0, sizeof(DTYPE) * (size_t)C * H * W);
+    for (int c = 0; c < C; ++c) {
+        DTYPE *xc = x + (size_t)c * H * W;
+        for (int a = 0; a < kh; ++a) {
+            for (int b = 0; b < kw; ++b) {
+                const DTYPE *row = col + ((size_t)(c * kh + a) * kw + b) * Ho * Wo;
+                int j0 = (pw - b + sw - 1) / sw;
+                int j1 = (W - 1 + pw - b) >= 0 ? (W - 1 + pw - b) / sw + 1 : 0;
+                if (pw - b <= 0) j0 = 0;
+                if (j1 > Wo) j1 = Wo;
+                if (j0 > j1) j0 = j1;
+                for (int i = 0; i < Ho; ++i) {
+                    int r = i * sh - ph + a;
+                    if (r < 0 || r >= H) continue;
+                    const DTYPE *src = row + (size_t)i * Wo;
+                    DTYPE *dst = xc + (size_t)r * W - pw + b;
+                    if (sw == 1) {
+                        for (int j = j0; j < j1; ++j) dst[j] += src[j];
+                    } else {
+                        for (int j = j0; j < j1; ++j) dst[j * sw] += src[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Loop over images n < N, shared out between `nt` OpenMP threads when nt > 1
+ * (OpenBLAS set to one thread meanwhile); the body sees n, tid and buf, the
+ * thread's PER-element slice of wsbase. */
+#define CRMN_FOR_IMAGES_DTYPE(N, PER, ...)                                                  \
+    do {                                                                                    \
+        int crmn_saved_threads_ = 0;                                                        \
+        if (nt > 1) {                                                                       \
+            crmn_saved_threads_ = CRMN_BLAS_GET_THREADS();                                  \
+            CRMN_BLAS_SET_THREADS(1);                                                       \
+        }                                                                                   \
+        _Pragma("omp parallel num_threads(nt) if (nt > 1)")                                 \
+        {                                                                                   \
+            int tid = CRMN_THREAD_ID();                                                     \
+            DTYPE *buf = wsbase + (size_t)tid * (PER);                                      \
+            (void)buf;                                                                      \
+            _Pragma("omp for schedule(static)")                                             \
+            for (npy_intp n = 0; n < (N); ++n) __VA_ARGS__                                  \
+        }                                                                                   \
+        if (nt > 1) CRMN_BLAS_SET_THREADS(crmn_saved_threads_);                             \
+    } while (0)
+
+static int crmn_conv2d_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *wa, PyArrayObject **y_out, int sh,
+                                      int sw, int padh, int padw, crmn_workspace *ws)
+{
+    const char *op = "Conv2d";
+    const npy_intp N = PyArray_DIMS(xa)[0];
+    const int C = (int)PyArray_DIMS(xa)[1], H = (int)PyArray_DIMS(xa)[2], W = (int)PyArray_DIMS(xa)[3];
+    const int F = (int)PyArray_DIMS(wa)[0], kh = (int)PyArray_DIMS(wa)[2], kw = (int)PyArray_DIMS(wa)[3];
+    const int ph = crmn_resolve_pad(padh, kh), pw = crmn_resolve_pad(padw, kw);
+    int Ho, Wo;
+    if (PyArray_DIMS(wa)[1] != C) {
+        PyErr_Format(PyExc_ValueError, "%s: input has %d channels but filters expect %d", op, C,
+                     (int)PyArray_DIMS(wa)[1]);
+        return -1;
+    }
+    if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
+    if (crmn_prepare_output(y_out, N, F, Ho, Wo, NPYTYPE)) return -1;
+
+    const int K = C * kh * kw, P = Ho * Wo;
+    const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
+    const int nt = crmn_num_threads(N);
+    const size_t per = direct ? 0 : (size_t)K * P;
+    const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *w = (const DTYPE *)PyArray_DATA(wa);
+    DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);
+    DTYPE *wsbase = NULL;
+    if (N == 0 || F == 0 || P == 0) return 0;
+    if (K == 0) {
+        memset(y, 0, sizeof(DTYPE) * (size_t)N * F * P);
+        return 0;
+    }
+    if (per && (wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;
+    CRMN_FOR_IMAGES_DTYPE(N, per, {
+        const DTYPE *xn = x + (size_t)n * C * H * W;
+        const DTYPE *col = xn;
+        if (!direct) {
+            crmn_im2col_DTYPE(xn, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, buf);
+            col = buf;
+        }
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, P, K, 1, w, K, col, P, 0, y + (size_t)n * F * P, P);
+    });
+    return 0;
+}
+
+static int crmn_conv2d_gradw_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, int kh, int kw,
+                                        PyArrayObject **dw_out, int sh, int sw, int padh, int padw,
+                                        crmn_workspace *ws)
+{
+    const char *op = "Conv2dGradWeights";
+    const npy_intp N = PyArray_DIMS(xa)[0];
+    const int C = (int)PyArray_DIMS(xa)[1], H = (int)PyArray_DIMS(xa)[2], W = (int)PyArray_DIMS(xa)[3];
+    const int F = (int)PyArray_DIMS(ga)[1];
+    const int ph = crmn_resolve_pad(padh, kh), pw = crmn_resolve_pad(padw, kw);
+    int Ho, Wo;
+    if (PyArray_DIMS(ga)[0] != N) {
+        PyErr_Format(PyExc_ValueError, "%s: input batch %d != output-gradient batch %d", op, (int)N,
+                     (int)PyArray_DIMS(ga)[0]);
+        return -1;
+    }
+    if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
+    if (crmn_check_out(op, (int)PyArray_DIMS(ga)[2], (int)PyArray_DIMS(ga)[3], Ho, Wo)) return -1;
+    if (crmn_prepare_output(dw_out, F, C, kh, kw, NPYTYPE)) return -1;
+
+    const int K = C * kh * kw, P = Ho * Wo;
+    const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
+    const int nt = crmn_num_threads(N);
+    /* per thread: its column buffer, then (threads > 0) its own F x K accumulator */
+    const size_t colsz = direct ? 0 : (size_t)K * P, per = colsz + (size_t)F * K;
+    const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *gy = (const DTYPE *)PyArray_DATA(ga);
+    DTYPE *dw = (DTYPE *)PyArray_DATA(*dw_out);
+    DTYPE *wsbase = NULL;
+    if (F == 0 || K == 0) return 0;
+    memset(dw, 0, sizeof(DTYPE) * (size_t)F * K);
+    if (N == 0 || P == 0) return 0;
+    if ((wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;
+    for (int t = 1; t < nt; ++t) memset(wsbase + (size_t)t * per + colsz, 0, sizeof(DTYPE) * (size_t)F * K);
+    CRMN_FOR_IMAGES_DTYPE(N, per, {
+        const DTYPE *xn = x + (size_t)n * C * H * W;
+        const DTYPE *col = xn;
+        DTYPE *acc = tid == 0 ? dw : buf + colsz;
+        if (!direct) {
+            crmn_im2col_DTYPE(xn, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, buf);
+            col = buf;
+        }
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P, 1, gy + (size_t)n * F * P, P, col, P, 1, acc, K);
+    });
+    for (int t = 1; t < nt; ++t) {
+        const DTYPE *acc = wsbase + (size_t)t * per + colsz;
+        for (size_t i = 0; i < (size_t)F * K; ++i) dw[i] += acc[i];
+    }
+    return 0;
+}
+
+static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, int H, int W,
+                                        PyArrayObject **dx_out, int sh, int sw, int padh, int padw,
+                                        crmn_workspace *ws)
+{
+    const char *op = "Conv2dGradInputs";
+    const npy_intp N = PyArray_DIMS(ga)[0];
+    const int F = (int)PyArray_DIMS(wa)[0], C = (int)PyArray_DIMS(wa)[1];
+    const int kh = (int)PyArray_DIMS(wa)[2], kw = (int)PyArray_DIMS(wa)[3];
+    const int ph = crmn_resolve_pad(padh, kh), pw = crmn_resolve_pad(padw, kw);
+    int Ho, Wo;
+    if (PyArray_DIMS(ga)[1] != F) {
+        PyErr_Format(PyExc_ValueError, "%s: filters have %d output channels but the output gradient has %d", op,
+                     F, (int)PyArray_DIMS(ga)[1]);
+        return -1;
+    }
+    if (H < 0 || W < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: negative input shape (%d, %d)", op, H, W);
+        return -1;
+    }
+    if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
+    if (crmn_check_out(op, (int)PyArray_DIMS(ga)[2], (int)PyArray_DIMS(ga)[3], Ho, Wo)) return -1;
+    if (crmn_prepare_output(dx_out, N, C, H, W, NPYTYPE)) return -1;
+
+    const int K = C * kh * kw, P = Ho * Wo;
+    const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
+    const int nt = crmn_num_threads(N);
+    const size_t per = direct ? 0 : (size_t)K * P;
+    const DTYPE *w = (const DTYPE *)PyArray_DATA(wa), *gy = (const DTYPE *)PyArray_DATA(ga);
+    DTYPE *dx = (DTYPE *)PyArray_DATA(*dx_out);
+    DTYPE *wsbase = NULL;
+    if (N == 0 || C == 0 || H == 0 || W == 0) return 0;
+    if (F == 0 || P == 0) {
+        memset(dx, 0, sizeof(DTYPE) * (size_t)N * C * H * W);
+        return 0;
+    }
+    if (per && (wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;
+    CRMN_FOR_IMAGES_DTYPE(N, per, {
+        DTYPE *dxn = dx + (size_t)n * C * H * W;
+        DTYPE *col = direct ? dxn : buf;
+        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F, 1, w, K, gy + (size_t)n * F * P, P, 0, col, P);
+        if (!direct) crmn_col2im_DTYPE(col, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, dxn);
+    });
+    return 0;
+}
+
+/* Entry points called from the Ops' c_code: make the inputs C-contiguous, run, release. */
+static int crmn_conv2d_fwd_DTYPE(PyArrayObject *x, PyArrayObject *w, PyArrayObject **y, int sh, int sw,
+                                 int padh, int padw, crmn_workspace *ws)
+{
+    PyArrayObject *xa = crmn_contiguous(x, NPYTYPE);
+    PyArrayObject *wa = xa ? crmn_contiguous(w, NPYTYPE) : NULL;
+    int ret = wa ? crmn_conv2d_fwd_impl_DTYPE(xa, wa, y, sh, sw, padh, padw, ws) : -1;
+    Py_XDECREF(xa);
+    Py_XDECREF(wa);
+    return ret;
+}
+
+static int crmn_conv2d_gradw_DTYPE(PyArrayObject *x, PyArrayObject *gy, PyArrayObject *kshape,
+                                   PyArrayObject **dw, int sh, int sw, int padh, int padw, crmn_workspace *ws)
+{
+    npy_int64 khw[2];
+    if (crmn_read_pair("Conv2dGradWeights", "kshape", kshape, khw)) return -1;
+    PyArrayObject *xa = crmn_contiguous(x, NPYTYPE);
+    PyArrayObject *ga = xa ? crmn_contiguous(gy, NPYTYPE) : NULL;
+    int ret = ga ? crmn_conv2d_gradw_impl_DTYPE(xa, ga, (int)khw[0], (int)khw[1], dw, sh, sw, padh, padw, ws) : -1;
+    Py_XDECREF(xa);
+    Py_XDECREF(ga);
+    return ret;
+}
+
+static int crmn_conv2d_gradi_DTYPE(PyArrayObject *w, PyArrayObject *gy, PyArrayObject *ishape,
+                                   PyArrayObject **dx, int sh, int sw, int padh, int padw, crmn_workspace *ws)
+{
+    npy_int64 hw[2];
+    if (crmn_read_pair("Conv2dGradInputs", "ishape", ishape, hw)) return -1;
+    PyArrayObject *wa = crmn_contiguous(w, NPYTYPE);
+    PyArrayObject *ga = wa ? crmn_contiguous(gy, NPYTYPE) : NULL;
+    int ret = ga ? crmn_conv2d_gradi_impl_DTYPE(wa, ga, (int)hw[0], (int)hw[1], dx, sh, sw, padh, padw, ws) : -1;
+    Py_XDECREF(wa);
+    Py_XDECREF(ga);
+    return ret;
+}

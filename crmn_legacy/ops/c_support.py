@@ -1,0 +1,127 @@
+"""CConvMixin -- the C side shared by the three convolution Ops.
+
+Loads ``c_code/conv2d_common.h`` and instantiates ``c_code/conv2d_template.c``
+for float and double, links the ``scipy-openblas32`` wheel (header
+``<cblas.h>``, symbols ``scipy_cblas_sgemm`` / ``scipy_cblas_dgemm``) and
+OpenMP, and gives each Apply node a scratch workspace that lives as long as
+the compiled thunk (so repeated calls reuse the im2col buffers).
+
+The Op parameters reach C through a ``ParamsType`` (``sh``, ``sw``, ``padh``,
+``padw``; ``padh = -1`` means "half", ``-2`` "full"), so one compiled module
+per Op class and dtype serves every stride and padding.
+"""
+
+import hashlib
+import pathlib
+
+from pytensor.link.c.params_type import ParamsType
+from pytensor.scalar import int64
+
+from .._pytensor_setup import blas_info
+
+__all__ = ["CConvMixin", "C_SOURCES"]
+
+_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
+C_SOURCES = ("conv2d_common.h", "conv2d_template.c")
+_DTYPES = {
+    "float32": ("float", "NPY_FLOAT32", "scipy_cblas_sgemm"),
+    "float64": ("double", "NPY_FLOAT64", "scipy_cblas_dgemm"),
+}
+
+
+def _read(name):
+    return (_DIR / name).read_text(encoding="utf-8")
+
+
+def _support_code():
+    """The C support code: common helpers, then the float and double kernels."""
+    template = _read("conv2d_template.c")
+    parts = [_read("conv2d_common.h")]
+    for ctype, npytype, gemm in _DTYPES.values():
+        parts.append(
+            template.replace("NPYTYPE", npytype).replace("GEMM", gemm).replace("DTYPE", ctype)
+        )
+    return "\n".join(parts)
+
+
+def _source_version():
+    """An int that changes whenever the C sources change (part of the cache key)."""
+    digest = hashlib.sha256("".join(_read(n) for n in C_SOURCES).encode()).hexdigest()
+    return int(digest[:12], 16)
+
+
+_BORDER_CODES = {"half": -1, "full": -2}
+
+
+class CConvMixin:
+    """Mixin giving a convolution Op its C implementation.
+
+    Subclasses set ``_c_entry`` (the C function prefix, e.g.
+    ``"crmn_conv2d_fwd"``) and have ``stride`` and ``border_mode``.
+    """
+
+    params_type = ParamsType(sh=int64, sw=int64, padh=int64, padw=int64)
+    _c_entry = None
+
+    # params read by ParamsType.get_params
+    @property
+    def sh(self):
+        return self.stride[0]
+
+    @property
+    def sw(self):
+        return self.stride[1]
+
+    @property
+    def padh(self):
+        bm = self.border_mode
+        return _BORDER_CODES[bm] if isinstance(bm, str) else bm[0]
+
+    @property
+    def padw(self):
+        bm = self.border_mode
+        return _BORDER_CODES[bm] if isinstance(bm, str) else bm[1]
+
+    # build settings
+    def c_headers(self, **kwargs):
+        return ["<cblas.h>", "<string.h>", "<stdlib.h>", "<omp.h>"]
+
+    def c_header_dirs(self, **kwargs):
+        return [blas_info()["include_dir"]]
+
+    def c_lib_dirs(self, **kwargs):
+        return [blas_info()["lib_dir"]]
+
+    def c_libraries(self, **kwargs):
+        return [blas_info()["library"], "gomp"]
+
+    def c_compile_args(self, **kwargs):
+        return ["-fopenmp", "-O3", f"-Wl,-rpath,{blas_info()['lib_dir']}"]
+
+    def c_support_code(self, **kwargs):
+        return _support_code()
+
+    def c_code_cache_version(self):
+        return (1, _source_version())
+
+    # per-node workspace
+    def c_support_code_struct(self, node, name):
+        return f"crmn_workspace ws_{name};"
+
+    def c_init_code_struct(self, node, name, sub):
+        return f"ws_{name}.data = NULL; ws_{name}.bytes = 0;"
+
+    def c_cleanup_code_struct(self, node, name):
+        return f"free(ws_{name}.data); ws_{name}.data = NULL; ws_{name}.bytes = 0;"
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        ctype = _DTYPES[node.outputs[0].dtype][0]
+        args = ", ".join(inputs)
+        (out,) = outputs
+        p = sub["params"]
+        return f"""
+        if ({self._c_entry}_{ctype}({args}, &{out}, (int){p}->sh, (int){p}->sw, (int){p}->padh,
+                                     (int){p}->padw, &ws_{name}) != 0) {{
+            {sub["fail"]}
+        }}
+        """

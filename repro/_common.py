@@ -1,0 +1,156 @@
+"""Shared machinery of the repro/ scripts: budgets, per-row results, RESULTS.md sections.
+
+Every script regenerates one table or figure of the paper:
+
+* ``--budget smoke|cpu|paper`` (see :data:`BUDGETS`) says how much training a
+  row gets; every row records its budget and the data copy it used, so a budget
+  run is never mistaken for a reproduction.
+* Each row's result is one JSON file ``<results-dir>/<script>/<row>.json``
+  (written atomically).  ``--only ROW`` runs one row (rows can run as separate
+  jobs on separate machines), ``--collect`` only assembles the table from the
+  files, a finished row is reused unless ``--force``.
+* The script then rewrites its own section of ``RESULTS.md``, between
+  ``<!-- repro:NAME:begin -->`` and ``<!-- repro:NAME:end -->``.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as `python repro/x.py` from a checkout
+    sys.path.insert(0, str(REPO))
+
+#: What each budget means for a training row.  ``train_subset``: training images
+#: used (None = all); ``epochs``: cap per phase; ``time_limit``: seconds per phase;
+#: ``stand_in_depth``: smoke runs replace the model's depth with this (n=1),
+#: labelled as such.
+BUDGETS = {
+    "smoke": dict(train_subset=200, val_subset=100, test_subset=200, epochs=1, time_limit=None,
+                  stand_in_depth=8, phase="select", patience=1,
+                  note="smoke: pipeline check on a tiny subset with an n=1 stand-in model; NOT a reproduction"),
+    "cpu": dict(train_subset=5000, val_subset=1000, test_subset=2000, epochs=3, time_limit=1200,
+                stand_in_depth=None, phase="select", patience=2,
+                note="cpu: real model, 5,000 training images, at most 3 epochs / 20 min per row on a 2-core CPU; "
+                     "NOT the paper's protocol"),
+    "paper": dict(train_subset=None, val_subset=None, test_subset=None, epochs=None, time_limit=None,
+                  stand_in_depth=None, phase="both", patience=10,
+                  note="paper: the full two-phase protocol of section 4 (needs a GPU and days)"),
+}
+
+
+def base_parser(name, description):
+    """base_parser(name, description) -> argparse.ArgumentParser with the options every script shares."""
+    p = argparse.ArgumentParser(prog=f"python repro/{name}.py", description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--budget", choices=sorted(BUDGETS), default="cpu",
+                   help="how much training each row gets (default: cpu). " +
+                        "; ".join(f"{k}: {v['note']}" for k, v in BUDGETS.items()))
+    p.add_argument("--only", metavar="ROW", action="append",
+                   help="run only this row id (repeatable); see --list")
+    p.add_argument("--list", action="store_true", help="list the row ids and exit")
+    p.add_argument("--collect", action="store_true",
+                   help="train nothing: assemble the table from the row files already written")
+    p.add_argument("--force", action="store_true", help="re-run rows whose result file exists")
+    p.add_argument("--results-dir", default=str(REPO / "results"),
+                   help="where row results (JSON) and training runs go (default: <repo>/results)")
+    p.add_argument("--results-md", default=str(REPO / "RESULTS.md"),
+                   help="the RESULTS.md whose section this script rewrites (default: <repo>/RESULTS.md)")
+    p.add_argument("--no-results-md", action="store_true", help="do not touch RESULTS.md")
+    p.add_argument("--data-dir", help="dataset folder (default: $CRMN_DATA_DIR, then <repo>/data)")
+    p.add_argument("--dataset-file", help="train on this HDF5 file instead (tests' fixture data)")
+    p.add_argument("--json", action="store_true", help="print the rows as a JSON list")
+    return p
+
+
+def now():
+    """now() -> str: the current UTC time, ISO format to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def hardware():
+    """hardware() -> str: this machine's CPU model and core count (and GPU, if JAX sees one)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, no GPU used"
+
+
+def row_file(results_dir, script, row_id):
+    """row_file(results_dir, script, row_id) -> pathlib.Path of one row's JSON."""
+    return pathlib.Path(results_dir) / script / f"{row_id}.json"
+
+
+def save_row(path, row):
+    """save_row(path, row) -> None: write one row's dict atomically (tmp + rename)."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(row, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_row(path):
+    """load_row(path) -> dict or None when the file does not exist."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def markdown_table(headers, rows):
+    """markdown_table(headers, rows) -> str: a GitHub markdown table (cells via str)."""
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join("" if c is None else str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def fixed_width_table(headers, rows):
+    """fixed_width_table(headers, rows) -> str: a plain-text table for the terminal."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def rewrite_section(results_md, name, body):
+    """rewrite_section(results_md, name, body) -> None
+
+    Replace the text between ``<!-- repro:NAME:begin -->`` and
+    ``<!-- repro:NAME:end -->`` in ``results_md`` with ``body`` (the markers
+    are appended at the end of the file when missing).  Written atomically.
+    """
+    path = pathlib.Path(results_md)
+    begin, end = f"<!-- repro:{name}:begin -->", f"<!-- repro:{name}:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Results\n"
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def fmt(value, spec):
+    """fmt(value, spec) -> str: ``format(value, spec)``, or '-' for None."""
+    return "-" if value is None else format(value, spec)

@@ -1,0 +1,264 @@
+"""Tests of crmn_legacy.ops.conv: values against a NumPy reference, gradients
+(first and second order), infer_shape, and clear errors for bad inputs."""
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from conv_reference import ref_conv2d, ref_grad_inputs, ref_grad_weights
+from pytensor.gradient import verify_grad
+
+import crmn_legacy  # noqa: F401  (configures floatX and BLAS)
+from crmn_legacy.compile import function, get_mode
+from crmn_legacy.ops import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape
+
+RNG = np.random.default_rng(1234)
+MODE = get_mode()  # our default (CVM): the C implementation
+
+# (xshape, wshape, stride, pad): odd, non-square shapes; batch 1 and 3; C != F.
+CASES = [
+    ((3, 2, 5, 7), (4, 2, 3, 3), 1, "half"),
+    ((1, 3, 6, 5), (2, 3, 3, 3), 2, "half"),
+    ((3, 2, 7, 6), (5, 2, 3, 3), 2, "same"),
+    ((2, 4, 5, 5), (3, 4, 1, 1), 1, "valid"),
+    ((3, 4, 7, 5), (6, 4, 1, 1), 2, 0),
+    ((1, 2, 6, 7), (3, 2, 2, 3), (1, 2), (1, 0)),
+    ((2, 3, 5, 4), (2, 3, 3, 2), (2, 1), "valid"),
+    ((1, 1, 4, 6), (2, 1, 3, 3), 1, "full"),
+    ((3, 2, 9, 8), (3, 2, 5, 5), (2, 2), 2),
+]
+
+TOL = {"float32": dict(rtol=2e-5, atol=2e-5), "float64": dict(rtol=1e-10, atol=1e-10)}
+
+
+def _rand(shape, dtype):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def _fwd_bwd_fn(stride, pad, dtype):
+    x, w, gy = pt.tensor4("x", dtype=dtype), pt.tensor4("w", dtype=dtype), pt.tensor4("gy", dtype=dtype)
+    y = conv2d(x, w, stride=stride, pad=pad)
+    dx, dw = pytensor.grad((y * gy).sum(), [x, w])
+    return function([x, w, gy], [y, dx, dw])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xshape, wshape, stride, pad", CASES)
+def test_forward_and_gradients_match_reference(xshape, wshape, stride, pad, dtype):
+    f = _fwd_bwd_fn(stride, pad, dtype)
+    x, w = _rand(xshape, dtype), _rand(wshape, dtype)
+    y_ref = ref_conv2d(x, w, stride, pad)
+    gy = _rand(y_ref.shape, dtype)
+    y, dx, dw = f(x, w, gy)
+    assert y.dtype == dx.dtype == dw.dtype == dtype
+    assert y.shape == conv_output_shape(xshape, wshape, stride, pad)
+    np.testing.assert_allclose(y, y_ref, **TOL[dtype])
+    np.testing.assert_allclose(dx, ref_grad_inputs(w, gy, xshape[2:], stride, pad), **TOL[dtype])
+    np.testing.assert_allclose(dw, ref_grad_weights(x, gy, wshape[2:], stride, pad), **TOL[dtype])
+
+
+def test_default_mode_runs_the_c_code():
+    f = _fwd_bwd_fn(2, "half", "float32")
+    conv_ops = (Conv2d, Conv2dGradWeights, Conv2dGradInputs)
+    pairs = [(node, thunk) for node, thunk in zip(f.vm.nodes, f.vm.thunks) if isinstance(node.op, conv_ops)]
+    assert len(pairs) == 3
+    for node, thunk in pairs:
+        assert getattr(thunk, "cthunk", None) is not None, f"{node.op} runs its Python perform"
+
+
+def test_python_perform_matches_c():
+    """The NumPy perform (Python linker) and the C code agree."""
+    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
+    y = conv2d(x, w, stride=(2, 1), pad=(1, 2))
+    outs = [y, *pytensor.grad((y * gy).sum(), [x, w])]
+    xv, wv = _rand((3, 2, 7, 6), "float32"), _rand((4, 2, 3, 3), "float32")
+    gyv = _rand(conv_output_shape(xv.shape, wv.shape, (2, 1), (1, 2)), "float32")
+    c_res = function([x, w, gy], outs)(xv, wv, gyv)
+    py_res = function([x, w, gy], outs, mode=pytensor.compile.mode.Mode(linker="py", optimizer="fast_run"))(
+        xv, wv, gyv
+    )
+    for a, b in zip(c_res, py_res):
+        np.testing.assert_allclose(a, b, **TOL["float32"])
+
+
+def test_batch_sizes_share_one_function():
+    f = _fwd_bwd_fn(1, "half", "float32")
+    w = _rand((3, 2, 3, 3), "float32")
+    for n in (1, 2, 5):
+        x = _rand((n, 2, 4, 5), "float32")
+        gy = _rand((n, 3, 4, 5), "float32")
+        y, dx, dw = f(x, w, gy)
+        np.testing.assert_allclose(y, ref_conv2d(x, w), **TOL["float32"])
+        np.testing.assert_allclose(dw, ref_grad_weights(x, gy, (3, 3)), **TOL["float32"])
+
+
+# ----------------------------------------------------------------------------- verify_grad
+GRAD_CASES = [
+    ((3, 2, 5, 7), (3, 2, 3, 3), 2, "half"),  # batch 3, stride 2, non-square, C != F
+    ((1, 3, 6, 5), (2, 3, 3, 3), 1, (1, 0)),  # batch 1, explicit pair padding
+    ((3, 2, 5, 4), (4, 2, 1, 1), (2, 1), "valid"),  # 1x1 kernel, mixed stride
+]
+
+
+def _grad_case(xshape, wshape, stride, pad, dtype):
+    x, w = _rand(xshape, dtype), _rand(wshape, dtype)
+    gy = _rand(conv_output_shape(xshape, wshape, stride, pad), dtype)
+    return x, w, gy
+
+
+@pytest.mark.parametrize("xshape, wshape, stride, pad", GRAD_CASES)
+def test_verify_grad_conv2d(xshape, wshape, stride, pad):
+    x, w, _ = _grad_case(xshape, wshape, stride, pad, "float64")
+    verify_grad(lambda x, w: Conv2d(stride, pad)(x, w), [x, w], rng=RNG, mode=MODE)
+
+
+@pytest.mark.parametrize("xshape, wshape, stride, pad", GRAD_CASES)
+def test_verify_grad_conv2d_grad_weights(xshape, wshape, stride, pad):
+    x, _, gy = _grad_case(xshape, wshape, stride, pad, "float64")
+    op = Conv2dGradWeights(stride, pad)
+    verify_grad(lambda x, gy: op(x, gy, wshape[2:]), [x, gy], rng=RNG, mode=MODE)
+
+
+@pytest.mark.parametrize("xshape, wshape, stride, pad", GRAD_CASES)
+def test_verify_grad_conv2d_grad_inputs(xshape, wshape, stride, pad):
+    _, w, gy = _grad_case(xshape, wshape, stride, pad, "float64")
+    op = Conv2dGradInputs(stride, pad)
+    verify_grad(lambda w, gy: op(w, gy, xshape[2:]), [w, gy], rng=RNG, mode=MODE)
+
+
+def test_verify_grad_float32():
+    x, w, gy = _grad_case((2, 2, 5, 6), (3, 2, 3, 3), 2, "half", "float32")
+    verify_grad(lambda x, w: conv2d(x, w, stride=2), [x, w], rng=RNG, mode=MODE)
+    verify_grad(lambda x, gy: Conv2dGradWeights(2)(x, gy, (3, 3)), [x, gy], rng=RNG, mode=MODE)
+    verify_grad(lambda w, gy: Conv2dGradInputs(2)(w, gy, (5, 6)), [w, gy], rng=RNG, mode=MODE)
+
+
+def test_second_derivative():
+    """d/d(x, w) of a gradient: exercises the grads of the grad Ops."""
+    x, w, _ = _grad_case((2, 2, 5, 4), (3, 2, 3, 3), 1, "half", "float64")
+
+    def grad_of_energy(x, w):
+        energy = (pt.tanh(conv2d(x, w)) ** 2).sum()
+        gx, gw = pytensor.grad(energy, [x, w])
+        return (gx**2).sum() + (gw**3).sum()
+
+    verify_grad(grad_of_energy, [x, w], rng=RNG, mode=MODE)
+
+
+# ----------------------------------------------------------------------------- infer_shape
+def _shape_fn_has_no_conv(out, inputs):
+    f = function(inputs, out.shape)
+    ops = [type(node.op) for node in f.maker.fgraph.apply_nodes]
+    assert not {Conv2d, Conv2dGradWeights, Conv2dGradInputs} & set(ops), ops
+    return f
+
+
+@pytest.mark.parametrize("stride, pad", [(1, "half"), (2, "valid"), ((2, 1), (1, 2)), (1, "full")])
+def test_infer_shape(stride, pad):
+    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
+    xv, wv = _rand((3, 2, 7, 6), "float32"), _rand((4, 2, 3, 2), "float32")
+    yshape = conv_output_shape(xv.shape, wv.shape, stride, pad)
+    gyv = _rand(yshape, "float32")
+    y = Conv2d(stride, pad)(x, w)
+    dw = Conv2dGradWeights(stride, pad)(x, gy, w.shape[2:])
+    dx = Conv2dGradInputs(stride, pad)(w, gy, x.shape[2:])
+    assert tuple(_shape_fn_has_no_conv(y, [x, w])(xv, wv)) == yshape
+    assert tuple(_shape_fn_has_no_conv(dw, [x, w, gy])(xv, wv, gyv)) == wv.shape
+    assert tuple(_shape_fn_has_no_conv(dx, [x, w, gy])(xv, wv, gyv)) == xv.shape
+
+
+def test_static_shapes_propagate():
+    x = pt.tensor("x", shape=(8, 3, 32, 31))
+    w = pt.tensor("w", shape=(16, 3, 3, 3))
+    assert conv2d(x, w).type.shape == (8, 16, 32, 31)
+    assert conv2d(x, w, stride=2).type.shape == (8, 16, 16, 16)
+    assert conv2d(x, w, pad="valid").type.shape == (8, 16, 30, 29)
+    gy = pt.tensor("gy", shape=(8, 16, 16, 16))
+    assert Conv2dGradWeights(2)(x, gy, (3, 3)).type.shape == (16, 3, 3, 3)
+    assert Conv2dGradInputs(2)(w, gy, (32, 31)).type.shape == (8, 3, 32, 31)
+
+
+# ----------------------------------------------------------------------------- errors
+def test_bad_rank_raises_at_build():
+    with pytest.raises(TypeError, match="4D"):
+        conv2d(pt.matrix(), pt.tensor4())
+    with pytest.raises(TypeError, match="4D"):
+        conv2d(pt.tensor4(), pt.tensor3())
+    with pytest.raises(TypeError, match="4D"):
+        Conv2dGradWeights()(pt.tensor4(), pt.matrix(), (3, 3))
+
+
+def test_channel_mismatch_raises_at_build():
+    x = pt.tensor("x", shape=(None, 3, 8, 8))
+    w = pt.tensor("w", shape=(4, 5, 3, 3))
+    with pytest.raises(ValueError, match="3 channels but filters expect 5"):
+        conv2d(x, w)
+    gy = pt.tensor("gy", shape=(None, 6, 8, 8))
+    with pytest.raises(ValueError, match="output channels"):
+        Conv2dGradInputs()(w, gy, (8, 8))
+
+
+@pytest.mark.parametrize("pad", [-1, (0, -2), "bogus", 1.5])
+def test_bad_padding_raises_at_build(pad):
+    with pytest.raises((ValueError, TypeError), match="pad"):
+        conv2d(pt.tensor4(), pt.tensor4(), pad=pad)
+
+
+@pytest.mark.parametrize("stride", [0, -1, (1, 0), 1.0, (1, 2, 3)])
+def test_bad_stride_raises_at_build(stride):
+    with pytest.raises((ValueError, TypeError), match="stride"):
+        conv2d(pt.tensor4(), pt.tensor4(), stride=stride)
+
+
+def test_kernel_larger_than_input_raises_at_build():
+    x = pt.tensor("x", shape=(None, 3, 4, 8))
+    w = pt.tensor("w", shape=(2, 3, 5, 3))
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        conv2d(x, w, pad="valid")
+    assert conv2d(x, w, pad="half").type.shape[2] == 4  # padding makes it fit
+
+
+def test_dtype_errors():
+    with pytest.raises(TypeError, match="same dtype"):
+        Conv2d()(pt.tensor4(dtype="float32"), pt.tensor4(dtype="float64"))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        Conv2d()(pt.tensor4(dtype="int32"), pt.tensor4(dtype="int32"))
+    # the helper upcasts mixed operands
+    assert conv2d(pt.tensor4(dtype="float32"), pt.tensor4(dtype="float64")).dtype == "float64"
+
+
+def test_mismatched_grad_shapes_raise_at_build():
+    x = pt.tensor("x", shape=(2, 3, 8, 8))
+    gy = pt.tensor("gy", shape=(2, 4, 7, 8))
+    with pytest.raises(ValueError, match="does not match"):
+        Conv2dGradWeights(1, "half")(x, gy, (3, 3))
+
+
+@pytest.fixture(scope="module")
+def dynamic_fns():
+    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
+    hw = pt.lvector("hw")
+    return {
+        "fwd": function([x, w], Conv2d(1, "valid")(x, w)),
+        "gw": function([x, gy, hw], Conv2dGradWeights(1, "valid")(x, gy, hw)),
+        "gi": function([w, gy, hw], Conv2dGradInputs(1, "valid")(w, gy, hw)),
+    }
+
+
+def test_runtime_shape_errors_are_python_errors(dynamic_fns):
+    f32 = "float32"
+    with pytest.raises(ValueError, match="channels"):
+        dynamic_fns["fwd"](_rand((2, 3, 6, 6), f32), _rand((4, 2, 3, 3), f32))
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        dynamic_fns["fwd"](_rand((2, 3, 2, 6), f32), _rand((4, 3, 3, 3), f32))
+    with pytest.raises(ValueError, match="does not match"):
+        dynamic_fns["gw"](_rand((2, 3, 6, 6), f32), _rand((2, 4, 5, 4), f32), np.array([3, 3]))
+    with pytest.raises(ValueError, match="batch"):
+        dynamic_fns["gw"](_rand((2, 3, 6, 6), f32), _rand((3, 4, 4, 4), f32), np.array([3, 3]))
+    with pytest.raises(ValueError, match="does not match"):
+        dynamic_fns["gi"](_rand((4, 3, 3, 3), f32), _rand((2, 4, 4, 4), f32), np.array([7, 6]))
+    with pytest.raises(ValueError, match="output channels"):
+        dynamic_fns["gi"](_rand((4, 3, 3, 3), f32), _rand((2, 5, 4, 4), f32), np.array([6, 6]))
+    # and the functions still work afterwards
+    y = dynamic_fns["fwd"](_rand((2, 3, 6, 6), f32), _rand((4, 3, 3, 3), f32))
+    assert y.shape == (2, 4, 4, 4)

@@ -1,0 +1,211 @@
+"""python repro/table1.py [--params-only] [--budget cpu] [--dataset cifar100] [--speed] [--only ROW] ...
+
+Regenerate Table 1 of the paper (ResNets vs CRMNs of similar complexity,
+CIFAR-100) with the paper's numbers and ours side by side.
+
+Columns
+-------
+* parameters: exact count of our model, next to the paper's millions
+  (``match`` compares at the 0.01M the paper prints; see
+  :mod:`crmn_legacy.models.table1` for which parameters count);
+* FLOPs per image (forward, 2 x multiply-adds; :mod:`crmn_legacy.flops`) and
+  the paper's eqs. 8-10 cost model beside it;
+* seconds per epoch (``--speed``): the median training step at the paper's
+  batch size (100) on this machine, times 450 steps (one epoch of the 45,000
+  images phase 1 trains on), labelled with the hardware;
+* test accuracy: trained with ``--budget`` on ``--dataset`` (the paper:
+  CIFAR-100), each row labelled with its budget and data copy.
+
+Without a dataset the script still prints the parameter and FLOP columns and
+says how to get the data.
+"""
+
+import sys
+
+import _common as C
+
+import crmn_legacy  # noqa: F401  (PyTensor set-up)
+from crmn_legacy.flops import count_flops, paper_cost_model
+from crmn_legacy.models import TABLE1, build_model, count_params, matches_paper, paper_millions
+
+NAME = "table1"
+PAPER_BATCH = 100
+EPOCH_IMAGES = 45000
+
+
+def row_id(row):
+    """row_id(row) -> str such as ``crmn-32-k1.5``."""
+    return f"{row.arch}-{row.depth}-k{row.width:g}"
+
+
+def static_columns(row):
+    """static_columns(row) -> dict: parameters and FLOPs, computed from the network (no training)."""
+    net = build_model(row.arch, row.depth, row.width, 100)
+    params = count_params(net, trainable=True)
+    return {
+        "model": row.arch, "layers": row.depth, "width": row.width, "paper_params_m": row.paper_params_m,
+        "params": params, "params_m": paper_millions(params), "match": matches_paper(params, row.paper_params_m),
+        "flops_forward": count_flops(net), "flops_train": count_flops(net, training=True),
+        "paper_cost_model": paper_cost_model(net), "paper_sec_per_epoch": row.paper_sec_per_epoch,
+        "paper_test_acc": row.paper_test_acc,
+    }
+
+
+def speed_columns(row):
+    """speed_columns(row) -> dict: seconds per epoch extrapolated from timed training steps here."""
+    from crmn_legacy.bench.model import measure_model
+
+    r = measure_model(row.arch, row.depth, row.width, batch_size=PAPER_BATCH, steps=5, warmup=1,
+                      inference=False)
+    return {"sec_per_epoch": r["step_s_median"] * EPOCH_IMAGES / PAPER_BATCH, "step_s_median": r["step_s_median"],
+            "compile_s": r["compile_s"], "speed_hardware": C.hardware(), "speed_date": C.now(),
+            "speed_note": f"median of 5 steps at batch {PAPER_BATCH} x {EPOCH_IMAGES // PAPER_BATCH} steps"}
+
+
+def training_columns(row, args, data_note):
+    """training_columns(row, args, data_note) -> dict: accuracy after training with ``args.budget``."""
+    from crmn_legacy.training import TrainConfig, train
+
+    b = C.BUDGETS[args.budget]
+    depth = b["stand_in_depth"] or row.depth
+    out = f"{args.results_dir}/{NAME}/runs/{row_id(row)}-{args.budget}-{args.dataset}"
+    cfg = TrainConfig(model=row.arch, depth=depth, width=row.width, dataset=args.dataset, data_dir=args.data_dir,
+                      dataset_file=args.dataset_file, train_subset=b["train_subset"], val_subset=b["val_subset"],
+                      test_subset=b["test_subset"], epochs=b["epochs"], time_limit=b["time_limit"],
+                      phase=b["phase"], patience=b["patience"], seed=args.seed, out=out, progress="lines")
+    import shutil
+    shutil.rmtree(out, ignore_errors=True)
+    res = train(cfg)
+    sel = res.get("select", {})
+    fin = res.get("final")
+    test_acc = fin["test_acc"] if fin else sel.get("best_model_test_acc")
+    return {"budget": args.budget, "budget_note": b["note"], "dataset": data_note, "trained_depth": depth,
+            "test_acc": None if test_acc is None else 100.0 * test_acc,
+            "val_acc_curve": sel.get("val_acc_curve"), "epochs": sel.get("epochs"),
+            "epoch_seconds_mean": sel.get("epoch_seconds_mean"), "train_hardware": C.hardware(),
+            "train_date": C.now(), "protocol": "final (phase 2) test accuracy" if fin else
+            "phase-1 best-validation model's test accuracy"}
+
+
+def find_data(args):
+    """find_data(args) -> (note, None) when the dataset is usable, else (None, message)."""
+    if args.dataset_file:
+        return f"fixture file {args.dataset_file}", None
+    from crmn_legacy.datasets.paths import OFFICIAL_NAMES, data_dir, find_datasets
+
+    where = find_datasets(args.data_dir)[args.dataset]
+    if where is None:
+        return None, (f"{args.dataset}: not found under {data_dir(args.data_dir)} (looked for "
+                      f"{', '.join(OFFICIAL_NAMES[args.dataset])}).  Get it with `python -m crmn_legacy fetch "
+                      f"{args.dataset}`, or point --data-dir / $CRMN_DATA_DIR at a folder holding it "
+                      "(data/README.md).  Training columns are left empty.")
+    from crmn_legacy.datasets import load_dataset
+
+    splits = load_dataset(args.dataset, args.data_dir, verify="off")
+    official = getattr(splits, "official", None)
+    kind = "official files" if official else "NOT the official files (e.g. the JPEG-rebuilt copy)"
+    return f"{args.dataset} at {where} ({kind})", None
+
+
+def render(rows, hardware_note):
+    """render(rows, hardware_note) -> (terminal text, markdown) of the table."""
+    headers = ["model", "layers", "k", "params (paper, M)", "params (ours)", "match", "MFLOPs/img",
+               "eq.8-10 cost (M)", "s/epoch (paper)", "s/epoch (ours)", "test acc % (paper)", "test acc % (ours)",
+               "budget / data"]
+    body = []
+    for r in rows:
+        t = r.get("training") or {}
+        s = r.get("speed") or {}
+        body.append([r["model"], r["layers"], f"{r['width']:g}", f"{r['paper_params_m']:.2f}", r["params"],
+                     "yes" if r["match"] else "NO", C.fmt(r["flops_forward"] / 1e6, ".1f"),
+                     C.fmt(r["paper_cost_model"]["C_rm"] / 1e6, ".1f"), r["paper_sec_per_epoch"],
+                     C.fmt(s.get("sec_per_epoch"), ".0f"), f"{r['paper_test_acc']:.2f}",
+                     C.fmt(t.get("test_acc"), ".2f"),
+                     f"{t['budget']} / {t['dataset']}" if t else "-"])
+    return C.fixed_width_table(headers, body), C.markdown_table(headers, body)
+
+
+def main(argv=None):
+    """main(argv=None) -> int"""
+    p = C.base_parser(NAME, __doc__.split("\n\n")[1])
+    p.add_argument("--params-only", action="store_true",
+                   help="print the parameter columns of all 12 rows and exit (instant)")
+    p.add_argument("--speed", action="store_true",
+                   help="measure seconds per epoch for each row here (compiles every model: slow)")
+    p.add_argument("--no-train", action="store_true", help="do not train (parameters, FLOPs, --speed only)")
+    p.add_argument("--dataset", default="cifar100", choices=("cifar100", "cifar10"),
+                   help="training data (paper: cifar100; cifar10 is a labelled deviation)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the training runs (default 0)")
+    args = p.parse_args(argv)
+
+    rows = {row_id(r): r for r in TABLE1}
+    if args.list:
+        print("\n".join(rows))
+        return 0
+    chosen = args.only or list(rows)
+    unknown = [r for r in chosen if r not in rows]
+    if unknown:
+        p.error(f"unknown row(s) {unknown}; choose from {list(rows)}")
+
+    if args.params_only:
+        out = []
+        for rid in chosen:
+            s = static_columns(rows[rid])
+            out.append({k: s[k] for k in ("model", "layers", "width", "paper_params_m", "params", "params_m",
+                                          "match")})
+        if args.json:
+            import json
+            print(json.dumps(out, indent=1))
+        else:
+            print(C.fixed_width_table(["model", "layers", "width", "paper (M)", "ours", "ours (M)", "match"],
+                                      [[o["model"], o["layers"], f"{o['width']:g}", f"{o['paper_params_m']:.2f}",
+                                        o["params"], f"{o['params_m']:.2f}", "yes" if o["match"] else "NO"]
+                                       for o in out]))
+        return 0 if all(o["match"] for o in out) else 1
+
+    data_note, data_problem = (None, None) if args.no_train or args.collect else find_data(args)
+    if data_problem:
+        print(data_problem, file=sys.stderr)
+    results = []
+    for rid in list(rows):
+        path = C.row_file(args.results_dir, NAME, rid)
+        saved = C.load_row(path) or {}
+        if rid in chosen and not args.collect:
+            row = rows[rid]
+            saved.update(static_columns(row))
+            if args.speed and (args.force or "speed" not in saved):
+                print(f"table1: timing {rid} ...", file=sys.stderr, flush=True)
+                saved["speed"] = speed_columns(row)
+            if data_note and (args.force or (saved.get("training") or {}).get("budget") != args.budget
+                              or saved["training"].get("dataset") != data_note):
+                print(f"table1: training {rid} ({args.budget}) ...", file=sys.stderr, flush=True)
+                saved["training"] = training_columns(row, args, data_note)
+            C.save_row(path, saved)
+        elif not saved:
+            saved = static_columns(rows[rid])
+        results.append(saved)
+
+    text, md = render(results, C.hardware())
+    if args.json:
+        import json
+        print(json.dumps(results, indent=1, default=str))
+    else:
+        print(text)
+        if data_problem:
+            print("\n" + data_problem)
+    if not args.no_results_md:
+        notes = ["Parameters and FLOPs are computed from our networks (exact; no training).",
+                 f"s/epoch (ours): {EPOCH_IMAGES // PAPER_BATCH} steps x the median training step at batch "
+                 f"{PAPER_BATCH}, measured on: {C.hardware()}; paper: a GPU (Theano)."]
+        budgets = sorted({(r.get("training") or {}).get("budget_note") for r in results} - {None})
+        notes += [f"Budget: {b}" for b in budgets]
+        datasets = sorted({(r.get("training") or {}).get("dataset") for r in results} - {None})
+        notes += [f"Data: {d}" for d in datasets] or ["Data: no training results yet (test accuracy columns empty)."]
+        body = "## Table 1: ResNets vs CRMNs (paper: CIFAR-100)\n\n" + md + "\n\n" + "\n".join(
+            f"- {n}" for n in notes) + f"\n\nGenerated by `python repro/table1.py` on {C.now()}."
+        C.rewrite_section(args.results_md, NAME, body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,10 +4,6 @@ Built on our own Op, :func:`crmn_legacy.ops.conv2d` (NCHW cross-correlation,
 no filter flip, like Lasagne's ``Conv2DLayer(flip_filters=False)`` with cuDNN).
 """
 
-import math
-
-import pytensor.tensor as pt
-
 from .. import init, nonlinearities
 from .base import Layer
 

@@ -1,6 +1,5 @@
 """Pool2DLayer(incoming, pool_size=2, mode="average") and GlobalPoolLayer(incoming): pooling."""
 
-import pytensor.tensor as pt
 
 from .base import Layer
 
@@ -42,7 +41,13 @@ class Pool2DLayer(Layer):
         p = self.pool_size
         n, c, h, w = input.shape
         ho, wo = h // p, w // p
-        x = input[:, :, : ho * p, : wo * p].reshape((n, c, ho, p, wo, p))
+        h_in, w_in = self.input_shape[2:]
+        if h_in is None or w_in is None or h_in % p or w_in % p:
+            input = input[:, :, : ho * p, : wo * p]  # drop the border that does not fill a window
+        # (when the sizes are known multiples of p no slice is built: PyTensor 3.0.7's
+        # IncSubtensor-serialising rewrite breaks the gradient of that slice when a
+        # broadcast gradient, e.g. from the global pool, is added to it)
+        x = input.reshape((n, c, ho, p, wo, p))
         return x.mean(axis=(3, 5)) if self.mode == "average" else x.max(axis=(3, 5))
 
 

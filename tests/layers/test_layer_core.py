@@ -7,7 +7,6 @@ import pytensor
 import pytest
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy import init
 from crmn_legacy import layers as L
 
 

@@ -6,7 +6,6 @@ mode to keep the run short on 2 cores.
 
 import numpy as np
 import pytensor
-import pytensor.tensor as pt
 import pytest
 from pytensor.gradient import verify_grad
 from pytensor.graph.replace import graph_replace

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytensor
-import pytensor.tensor as pt
 import pytest
 from pytensor.gradient import verify_grad
 from pytensor.graph.replace import graph_replace
@@ -121,8 +120,8 @@ def test_lstm_parameters_and_defaults():
     Wx = lstm.W_xo.get_value().astype(np.float64)  # (12, 100): orthonormal rows
     np.testing.assert_allclose(Wx @ Wx.T, np.eye(D), atol=1e-5)
     no_peep = L.LSTMLayer(ins, num_units=4, peepholes=False, learn_init=False)
-    assert L.count_params(no_peep) == 4 * D * 4 + 4 * 16 + 16
-    assert L.count_params(no_peep, trainable=None) == L.count_params(no_peep) + 8
+    assert L.count_params(no_peep, trainable=True) == 4 * D * 4 + 4 * 16 + 16
+    assert L.count_params(no_peep) == L.count_params(no_peep, trainable=True) + 8  # fixed h0, c0
 
 
 def test_gru_matches_numpy():

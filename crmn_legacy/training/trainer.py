@@ -347,6 +347,7 @@ class _PhaseRun:
         gen.bit_generator.state = s["rng"]["global"]
         crmn_random.set_rng(gen)
         tr.lr.set_value(np.asarray(m["lr"], dtype=tr.lr.dtype))
+        self._last_saved = (self.epoch, self.step)
         self.log.rewrite([self._log_record(r) for r in self.history])
         self.tr.table.message(f"resumed {self.phase} from {self.last_path}: epoch {self.epoch}, "
                               f"step {self.step} (+{self.step_in_epoch} in the unfinished epoch)")

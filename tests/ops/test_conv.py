@@ -26,6 +26,7 @@ CASES = [
     ((2, 3, 5, 4), (2, 3, 3, 2), (2, 1), "valid"),
     ((1, 1, 4, 6), (2, 1, 3, 3), 1, "full"),
     ((3, 2, 9, 8), (3, 2, 5, 5), (2, 2), 2),
+    ((2, 2, 4, 5), (3, 2, 3, 3), 1, 3),  # stride 1, pad >= kernel: the col2im path
 ]
 
 TOL = {"float32": dict(rtol=2e-5, atol=2e-5), "float64": dict(rtol=1e-10, atol=1e-10)}

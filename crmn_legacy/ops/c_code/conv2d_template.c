@@ -7,8 +7,10 @@
  * Per image n (P = Ho*Wo, K = C*kh*kw, col = im2col(x[n]) of shape K x P):
  *   forward      y[n]   (F x P) = w (F x K) . col
  *   grad weights dw     (F x K) = sum_n gy[n] (F x P) . col^T
- *   grad inputs  dx[n]          = col2im(w^T (K x F) . gy[n] (F x P))
- * Images are shared out between OpenMP threads, each with its own column
+ *   grad inputs  dx[n]          = col2im(w^T (K x F) . gy[n] (F x P)), or at stride 1
+ *                dx[n]  (C x H*W) = flip(w)^T (C x F*kh*kw) . im2col(gy[n], pad k-1-p)
+ * Images are shared out dynamically between OpenMP threads (a thread slowed
+ * by another process does not hold the others up), each with its own column
  * buffer and single-threaded BLAS; a 1x1, stride-1, unpadded convolution
  * skips im2col (col is x[n] itself).
  */
@@ -95,7 +97,7 @@ static void crmn_col2im_DTYPE(const DTYPE *col, int C, int H, int W, int kh, int
             int tid = CRMN_THREAD_ID();                                                     \
             DTYPE *buf = wsbase + (size_t)tid * (PER);                                      \
             (void)buf;                                                                      \
-            _Pragma("omp for schedule(static)")                                             \
+            _Pragma("omp for schedule(dynamic, 1)")                                          \
             for (npy_intp n = 0; n < (N); ++n) __VA_ARGS__                                  \
         }                                                                                   \
         if (nt > 1) CRMN_BLAS_SET_THREADS(crmn_saved_threads_);                             \
@@ -225,6 +227,29 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
     if (N == 0 || C == 0 || H == 0 || W == 0) return 0;
     if (F == 0 || P == 0) {
         memset(dx, 0, sizeof(DTYPE) * (size_t)N * C * H * W);
+        return 0;
+    }
+    if (!direct && sh == 1 && sw == 1 && ph < kh && pw < kw) {
+        /* Stride 1: dx[n] is the correlation of gy[n], padded by (k-1-p), with the
+         * flipped, transposed filters wt[c, f, a, b] = w[f, c, kh-1-a, kw-1-b]:
+         * one GEMM of the forward's shape (C x F*kh*kw . F*kh*kw x H*W) instead
+         * of a GEMM with inner size F followed by a scatter-add (col2im). */
+        const int Kt = F * kh * kw, Pi = H * W;
+        const size_t per_t = (size_t)Kt * Pi;
+        DTYPE *wt;
+        if ((wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * (per_t * nt + (size_t)C * Kt))) == NULL) return -1;
+        wt = wsbase + per_t * nt;
+        for (int f = 0; f < F; ++f)
+            for (int c = 0; c < C; ++c)
+                for (int a = 0; a < kh; ++a)
+                    for (int b = 0; b < kw; ++b)
+                        wt[((size_t)(c * F + f) * kh + a) * kw + b] =
+                            w[((size_t)(f * C + c) * kh + (kh - 1 - a)) * kw + (kw - 1 - b)];
+        CRMN_FOR_IMAGES_DTYPE(N, per_t, {
+            crmn_im2col_DTYPE(gy + (size_t)n * F * P, F, Ho, Wo, kh, kw, 1, 1, kh - 1 - ph, kw - 1 - pw, H, W, buf);
+            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, Pi, Kt, 1, wt, Kt, buf, Pi, 0,
+                 dx + (size_t)n * C * H * W, Pi);
+        });
         return 0;
     }
     if (per && (wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;

@@ -1,0 +1,124 @@
+"""register() -- JAX implementations of the convolution Ops (``mode="JAX"``, CPU or GPU).
+
+:class:`~crmn_legacy.ops.conv.Conv2d` becomes ``jax.lax.conv_general_dilated``
+with dimension numbers ``("NCHW", "OIHW", "NCHW")`` (cross-correlation, like
+ours); the two gradient Ops become ``jax.vjp`` of that same call, which XLA
+turns into the transposed convolutions.  Registered with
+``pytensor.link.jax.dispatch.jax_funcify`` when :mod:`crmn_legacy.ops` is
+imported and JAX is installed (``pip install -e .[jax]``); importing this
+module without JAX raises ``ImportError``.
+
+The gradient Ops' ``kshape`` / ``ishape`` inputs must be concrete when the JAX
+function is traced: constants, or shapes of traced arrays (PyTensor's JAX
+rewrite ``crmn_conv_shape_as_tuple`` below turns the ``MakeVector`` of
+``Shape_i`` that :meth:`Conv2d.pullback` builds into a ``JAXShapeTuple``, a
+tuple of Python ints inside ``jax.jit``, as PyTensor does for random
+variables' ``size``).
+"""
+
+import jax
+import numpy as np
+import jax.numpy as jnp
+from pytensor.compile import optdb
+from pytensor.graph.basic import Constant
+from pytensor.graph.rewriting.basic import in2out, node_rewriter
+from pytensor.link.jax.dispatch import jax_funcify
+from pytensor.link.jax.dispatch.shape import JAXShapeTuple
+from pytensor.tensor.basic import MakeVector
+
+from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, _pad_for
+
+__all__ = ["register", "jax_conv2d"]
+
+_DIMENSION_NUMBERS = ("NCHW", "OIHW", "NCHW")
+
+
+def jax_conv2d(x, w, stride, border_mode):
+    """jax_conv2d(x, w, stride, border_mode) -> jax array: our Conv2d in JAX."""
+    ph, pw = _pad_for(border_mode, w.shape[2], w.shape[3])
+    return jax.lax.conv_general_dilated(
+        x, w, window_strides=stride, padding=((ph, ph), (pw, pw)), dimension_numbers=_DIMENSION_NUMBERS
+    )
+
+
+def _static_pair(node):
+    """The shape input of a gradient node as Python ints if it is a constant, else None."""
+    if node is not None and isinstance(node.inputs[2], Constant):
+        return tuple(int(v) for v in np.asarray(node.inputs[2].data))
+    return None
+
+
+def _concrete_pair(value, what, op, static=None):
+    if static is not None:
+        return static
+    try:
+        return tuple(int(v) for v in value)
+    except (TypeError, jax.errors.ConcretizationTypeError) as exc:
+        raise NotImplementedError(
+            f"{op}: JAX needs a concrete {what} (a constant or a shape of a traced array); got {value!r}"
+        ) from exc
+
+
+def _funcify_conv2d(op, **kwargs):
+    stride, border_mode = op.stride, op.border_mode
+
+    def conv2d(x, w):
+        return jax_conv2d(x, w, stride, border_mode)
+
+    return conv2d
+
+
+def _funcify_grad_weights(op, node=None, **kwargs):
+    stride, border_mode = op.stride, op.border_mode
+
+    static = _static_pair(node)
+
+    def conv2d_grad_weights(x, gy, kshape):
+        kh, kw = _concrete_pair(kshape, "kshape", op, static)
+        w0 = jnp.zeros((gy.shape[1], x.shape[1], kh, kw), dtype=x.dtype)
+        _, pullback = jax.vjp(lambda w: jax_conv2d(x, w, stride, border_mode), w0)
+        return pullback(gy)[0]
+
+    return conv2d_grad_weights
+
+
+def _funcify_grad_inputs(op, node=None, **kwargs):
+    stride, border_mode = op.stride, op.border_mode
+
+    static = _static_pair(node)
+
+    def conv2d_grad_inputs(w, gy, ishape):
+        h, wd = _concrete_pair(ishape, "ishape", op, static)
+        x0 = jnp.zeros((gy.shape[0], w.shape[1], h, wd), dtype=w.dtype)
+        _, pullback = jax.vjp(lambda x: jax_conv2d(x, w, stride, border_mode), x0)
+        return pullback(gy)[0]
+
+    return conv2d_grad_inputs
+
+
+@node_rewriter([Conv2dGradWeights, Conv2dGradInputs])
+def shape_input_as_tuple(fgraph, node):
+    """Replace the ``MakeVector`` shape input of a gradient Op by a ``JAXShapeTuple``."""
+    owner = node.inputs[2].owner
+    if owner is None or not isinstance(owner.op, MakeVector):
+        return None
+    inputs = [*node.inputs[:2], JAXShapeTuple()(*owner.inputs)]
+    return node.op.make_node(*inputs).outputs
+
+
+_registered = False
+
+
+def register():
+    """register() -> None: add the three Ops to ``jax_funcify`` (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    jax_funcify.register(Conv2d)(_funcify_conv2d)
+    jax_funcify.register(Conv2dGradWeights)(_funcify_grad_weights)
+    jax_funcify.register(Conv2dGradInputs)(_funcify_grad_inputs)
+    optdb.register("crmn_conv_shape_as_tuple", in2out(shape_input_as_tuple), "jax", position=100)
+    _registered = True
+
+
+register()

@@ -2,8 +2,8 @@
 
 * ``bench conv [--json] [--batch-size 128] [--repeats N]``: the convolution
   Ops on the ResNet layer shapes (:mod:`crmn_legacy.bench.conv`).
-* ``bench [--model crmn] ...``: the whole model (:mod:`crmn_legacy.bench.model`,
-  written separately).
+* ``bench [--model crmn] [--depth 32] [--width 1] [--batch-size 128] [--json]``:
+  the whole model's training step (:mod:`crmn_legacy.bench.model`).
 """
 
 import importlib
@@ -13,8 +13,8 @@ __all__ = ["main"]
 
 # First argument -> benchmark module; anything else goes to the model benchmark.
 SUBCOMMANDS = {"conv": "crmn_legacy.bench.conv"}
-# PLACEHOLDER: the whole-model benchmark (another module's job), reached by
-# ``bench`` with no sub-command or with option flags (``bench --model crmn``).
+# The whole-model benchmark, reached by ``bench`` with no sub-command or with
+# option flags (``bench --model crmn``).
 MODEL_BENCHMARK = "crmn_legacy.bench.model"
 
 
@@ -25,11 +25,4 @@ def main(argv=None):
         return int(importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:]) or 0)
     if argv and argv[0] in ("-h", "--help") and len(argv) == 1:
         print(__doc__)
-    try:
-        model = importlib.import_module(MODEL_BENCHMARK)
-    except ModuleNotFoundError as exc:
-        if exc.name != MODEL_BENCHMARK:
-            raise
-        print("crmn_legacy bench: the model benchmark is not available yet; try 'bench conv'", file=sys.stderr)
-        return 2
-    return int(model.main(argv) or 0)
+    return int(importlib.import_module(MODEL_BENCHMARK).main(argv) or 0)

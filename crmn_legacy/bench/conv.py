@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from .peak import matmul_peak_gflops
+
 __all__ = ["main", "SHAPES", "matmul_peak_gflops", "bench_shape"]
 
 # (width k, C in, F out, H = W of the input, stride)
@@ -32,16 +34,6 @@ SHAPES = [
     for k in (1, 4)
     for (c, f, hw, s) in ((16, 16, 32, 1), (16, 32, 32, 2), (32, 32, 16, 1), (32, 64, 16, 2), (64, 64, 8, 1))
 ]
-
-
-def matmul_peak_gflops(n=4096, repeats=5):
-    """matmul_peak_gflops(n=4096, repeats=5) -> float: best float32 ``a @ b`` rate of numpy, GFLOP/s."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2.0 * n**3 / best / 1e9
 
 
 def _timed(fn):

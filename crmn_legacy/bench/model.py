@@ -28,21 +28,9 @@ import time
 
 import numpy as np
 
+from .peak import matmul_peak_gflops
+
 __all__ = ["matmul_peak_gflops", "measure_model", "main"]
-
-
-def matmul_peak_gflops(n=4096, repeats=5):
-    """matmul_peak_gflops(n=4096, repeats=5) -> float: best float32 ``a @ b`` rate (GFLOP/s) of numpy here."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    a @ b  # warm-up (threads, pages)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * n ** 3 / best / 1e9
 
 
 def _peak_rss_mib():

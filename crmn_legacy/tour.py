@@ -153,7 +153,9 @@ def _graph_stats(fgraph):
     fused = [n for n in elemwise if isinstance(n.op.scalar_op, Composite)]
     inplace = [n for n in nodes if getattr(n.op, "destroy_map", None)]
     constants = {v for n in nodes for v in n.inputs if isinstance(v, Constant)}
-    foldable = [n for n in nodes if n.inputs and all(isinstance(v, Constant) for v in n.inputs)]
+    # nodes constant folding could evaluate now (Ops such as Alloc ask not to be folded)
+    foldable = [n for n in nodes if n.inputs and all(isinstance(v, Constant) for v in n.inputs)
+                and n.op.do_constant_folding(fgraph, n)]
     return {
         "nodes": len(nodes),
         "elemwise": len(elemwise) - len(fused),
@@ -272,7 +274,7 @@ rewrites, then links each node to C code or Python.""")
     say(f"{'':34}{'before':>8}{'after':>8}")
     rows = [("Apply nodes (whole function)", "nodes"), ("  single Elemwise nodes", "elemwise"),
             ("  fused Elemwise{Composite} nodes", "fused"), ("  inplace nodes (destroy_map)", "inplace"),
-            ("  distinct constants", "constants"), ("  nodes with only constant inputs", "all_constant_input_nodes")]
+            ("  distinct constants", "constants"), ("  foldable constant-only nodes", "all_constant_input_nodes")]
     for label, key in rows:
         say(f"{label:34}{b[key]:>8}{a[key]:>8}")
     for name, (nb, na) in sizes.items():
@@ -293,7 +295,7 @@ rewrites, then links each node to C code or Python.""")
             once at compile time ({b['all_constant_input_nodes']} such nodes before, {a['all_constant_input_nodes']} after);
   shape inference: Shape nodes ({b['by_kind']['Shape']} -> {a['by_kind']['Shape']}) become Shape_i ({a['by_kind']['Shape_i']}) and
             Assert nodes ({a['by_kind']['Assert']}) check at run time that shapes which must broadcast agree
-            (our parameters are shared variables without static shapes);
+            where static shapes do not already prove it;
   and the gradient of our conv Op is made of the Ops its pullback returns:
             Conv2dGradWeights for dL/dW, Conv2dGradInputs for dL/dinput.""")
     return {"before": b, "after": a, "sizes": sizes, "compile_seconds": ctx.compile_seconds}

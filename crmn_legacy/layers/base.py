@@ -153,7 +153,8 @@ class Layer:
                     f"{self._describe()}: initial value for {name!r} has shape {value.shape}, "
                     f"expected {shape}"
                 )
-            param = pytensor.shared(value, name=full)
+            # static shape: shapes propagate through the graph (and jax.jit needs them)
+            param = pytensor.shared(value, name=full, shape=value.shape)
         tags.setdefault("trainable", True)
         tags.setdefault("regularizable", True)
         self.params[param] = {tag for tag, on in tags.items() if on}

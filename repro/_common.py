@@ -31,14 +31,15 @@ if str(REPO) not in sys.path:  # run as `python repro/x.py` from a checkout
 #: labelled as such.
 BUDGETS = {
     "smoke": dict(train_subset=200, val_subset=100, test_subset=200, epochs=1, time_limit=None,
-                  stand_in_depth=8, phase="select", patience=1,
-                  note="smoke: pipeline check on a tiny subset with an n=1 stand-in model; NOT a reproduction"),
+                  stand_in_depth=8, stand_in_width=1, phase="both", patience=1,
+                  note="smoke: pipeline check, 200 images, 1 epoch per phase, n=1 k=1 stand-in model; "
+                       "NOT a reproduction"),
     "cpu": dict(train_subset=5000, val_subset=1000, test_subset=2000, epochs=3, time_limit=1200,
-                stand_in_depth=None, phase="select", patience=2,
+                stand_in_depth=None, stand_in_width=None, phase="select", patience=2,
                 note="cpu: real model, 5,000 training images, at most 3 epochs / 20 min per row on a 2-core CPU; "
                      "NOT the paper's protocol"),
     "paper": dict(train_subset=None, val_subset=None, test_subset=None, epochs=None, time_limit=None,
-                  stand_in_depth=None, phase="both", patience=10,
+                  stand_in_depth=None, stand_in_width=None, phase="both", patience=10,
                   note="paper: the full two-phase protocol of section 4 (needs a GPU and days)"),
 }
 
@@ -154,3 +155,75 @@ def rewrite_section(results_md, name, body):
 def fmt(value, spec):
     """fmt(value, spec) -> str: ``format(value, spec)``, or '-' for None."""
     return "-" if value is None else format(value, spec)
+
+
+def add_training_options(p):
+    """add_training_options(p) -> p: the options of scripts that train rows."""
+    p.add_argument("--seed", type=int, default=0, help="seed of the training runs (default 0)")
+    return p
+
+
+def find_data(dataset, data_dir=None, dataset_file=None):
+    """find_data(dataset, data_dir=None, dataset_file=None) -> (note, problem)
+
+    ``note`` describes the data a row trains on (which copy, official or
+    not); ``problem`` is a message saying how to get the data when it is
+    missing (then ``note`` is None).
+    """
+    if dataset_file:
+        return f"fixture file {dataset_file} (standing in for {dataset})", None
+    from crmn_legacy.datasets.paths import OFFICIAL_NAMES, data_dir as resolve, find_datasets
+
+    where = find_datasets(data_dir)[dataset]
+    if where is None:
+        return None, (f"{dataset}: not found under {resolve(data_dir)} (looked for "
+                      f"{', '.join(OFFICIAL_NAMES[dataset])}).  Get it with `python -m crmn_legacy fetch "
+                      f"{dataset}`, or point --data-dir / $CRMN_DATA_DIR at a folder holding it "
+                      "(see data/README.md).  Training columns are left empty.")
+    from crmn_legacy.datasets import load_dataset
+
+    splits = load_dataset(dataset, data_dir, verify="off")
+    official = getattr(splits, "official", None)
+    kind = "official files" if official else "NOT the official files (e.g. the JPEG-rebuilt CIFAR-10 copy)"
+    return f"{dataset} at {where} ({kind})", None
+
+
+def train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he",
+              seed=None, phase=None):
+    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None) -> dict
+
+    Train one row with ``args.budget`` and return its training columns:
+    ``test_acc`` (percent), curves, epochs, timing, and the labels (budget,
+    data copy, protocol, hardware, date) that say what the number is.
+    """
+    import shutil
+
+    from crmn_legacy.training import TrainConfig, train
+
+    b = BUDGETS[args.budget]
+    t_depth = b["stand_in_depth"] or depth
+    t_width = b["stand_in_width"] or width
+    conv = "he" if b["stand_in_depth"] else depth_convention
+    seed = args.seed if seed is None else seed
+    out = pathlib.Path(args.results_dir) / script / "runs" / f"{row_id}-{args.budget}-{dataset}-seed{seed}"
+    cfg = TrainConfig(model=model, depth=t_depth, width=t_width, depth_convention=conv, dataset=dataset,
+                      data_dir=args.data_dir, dataset_file=args.dataset_file, train_subset=b["train_subset"],
+                      val_subset=b["val_subset"], test_subset=b["test_subset"], epochs=b["epochs"],
+                      time_limit=b["time_limit"], phase=phase or b["phase"], patience=b["patience"], seed=seed,
+                      out=str(out), progress="lines")
+    shutil.rmtree(out, ignore_errors=True)
+    res = train(cfg)
+    sel, fin = res.get("select") or {}, res.get("final")
+    test_acc = fin["test_acc"] if fin else sel.get("best_model_test_acc")
+    stand_in = f" (trained as a {model}-{t_depth} k={t_width:g} stand-in)" if (t_depth, t_width) != (depth, width) \
+        else ""
+    return {"budget": args.budget, "budget_note": b["note"] + stand_in, "dataset": data_note,
+            "trained_depth": t_depth, "trained_width": t_width, "seed": seed,
+            "test_acc": None if test_acc is None else 100.0 * test_acc,
+            "val_acc_curve": sel.get("val_acc_curve"), "select_epochs": sel.get("epochs"),
+            "recorded_schedule": sel.get("recorded_schedule"),
+            "final_test_error_curve": fin.get("test_error_curve") if fin else None,
+            "epoch_seconds_mean": sel.get("epoch_seconds_mean"), "run_dir": str(out),
+            "protocol": "phase 2 (all training data, replayed schedule) test accuracy" if fin
+            else "phase-1 best-validation model's test accuracy",
+            "hardware": hardware(), "date": now()}

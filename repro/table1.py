@@ -62,51 +62,6 @@ def speed_columns(row):
             "speed_note": f"median of 5 steps at batch {PAPER_BATCH} x {EPOCH_IMAGES // PAPER_BATCH} steps"}
 
 
-def training_columns(row, args, data_note):
-    """training_columns(row, args, data_note) -> dict: accuracy after training with ``args.budget``."""
-    from crmn_legacy.training import TrainConfig, train
-
-    b = C.BUDGETS[args.budget]
-    depth = b["stand_in_depth"] or row.depth
-    out = f"{args.results_dir}/{NAME}/runs/{row_id(row)}-{args.budget}-{args.dataset}"
-    cfg = TrainConfig(model=row.arch, depth=depth, width=row.width, dataset=args.dataset, data_dir=args.data_dir,
-                      dataset_file=args.dataset_file, train_subset=b["train_subset"], val_subset=b["val_subset"],
-                      test_subset=b["test_subset"], epochs=b["epochs"], time_limit=b["time_limit"],
-                      phase=b["phase"], patience=b["patience"], seed=args.seed, out=out, progress="lines")
-    import shutil
-    shutil.rmtree(out, ignore_errors=True)
-    res = train(cfg)
-    sel = res.get("select", {})
-    fin = res.get("final")
-    test_acc = fin["test_acc"] if fin else sel.get("best_model_test_acc")
-    return {"budget": args.budget, "budget_note": b["note"], "dataset": data_note, "trained_depth": depth,
-            "test_acc": None if test_acc is None else 100.0 * test_acc,
-            "val_acc_curve": sel.get("val_acc_curve"), "epochs": sel.get("epochs"),
-            "epoch_seconds_mean": sel.get("epoch_seconds_mean"), "train_hardware": C.hardware(),
-            "train_date": C.now(), "protocol": "final (phase 2) test accuracy" if fin else
-            "phase-1 best-validation model's test accuracy"}
-
-
-def find_data(args):
-    """find_data(args) -> (note, None) when the dataset is usable, else (None, message)."""
-    if args.dataset_file:
-        return f"fixture file {args.dataset_file}", None
-    from crmn_legacy.datasets.paths import OFFICIAL_NAMES, data_dir, find_datasets
-
-    where = find_datasets(args.data_dir)[args.dataset]
-    if where is None:
-        return None, (f"{args.dataset}: not found under {data_dir(args.data_dir)} (looked for "
-                      f"{', '.join(OFFICIAL_NAMES[args.dataset])}).  Get it with `python -m crmn_legacy fetch "
-                      f"{args.dataset}`, or point --data-dir / $CRMN_DATA_DIR at a folder holding it "
-                      "(data/README.md).  Training columns are left empty.")
-    from crmn_legacy.datasets import load_dataset
-
-    splits = load_dataset(args.dataset, args.data_dir, verify="off")
-    official = getattr(splits, "official", None)
-    kind = "official files" if official else "NOT the official files (e.g. the JPEG-rebuilt copy)"
-    return f"{args.dataset} at {where} ({kind})", None
-
-
 def render(rows, hardware_note):
     """render(rows, hardware_note) -> (terminal text, markdown) of the table."""
     headers = ["model", "layers", "k", "params (paper, M)", "params (ours)", "match", "MFLOPs/img",
@@ -135,7 +90,7 @@ def main(argv=None):
     p.add_argument("--no-train", action="store_true", help="do not train (parameters, FLOPs, --speed only)")
     p.add_argument("--dataset", default="cifar100", choices=("cifar100", "cifar10"),
                    help="training data (paper: cifar100; cifar10 is a labelled deviation)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the training runs (default 0)")
+    C.add_training_options(p)
     args = p.parse_args(argv)
 
     rows = {row_id(r): r for r in TABLE1}
@@ -163,7 +118,8 @@ def main(argv=None):
                                        for o in out]))
         return 0 if all(o["match"] for o in out) else 1
 
-    data_note, data_problem = (None, None) if args.no_train or args.collect else find_data(args)
+    data_note, data_problem = (None, None) if args.no_train or args.collect else C.find_data(
+        args.dataset, args.data_dir, args.dataset_file)
     if data_problem:
         print(data_problem, file=sys.stderr)
     results = []
@@ -179,7 +135,8 @@ def main(argv=None):
             if data_note and (args.force or (saved.get("training") or {}).get("budget") != args.budget
                               or saved["training"].get("dataset") != data_note):
                 print(f"table1: training {rid} ({args.budget}) ...", file=sys.stderr, flush=True)
-                saved["training"] = training_columns(row, args, data_note)
+                saved["training"] = C.train_row(NAME, rid, row.arch, row.depth, row.width, args.dataset, args,
+                                                data_note)
             C.save_row(path, saved)
         elif not saved:
             saved = static_columns(rows[rid])

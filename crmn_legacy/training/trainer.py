@@ -7,7 +7,8 @@ Objective and step (compiled once per process)
     J = \\frac{1}{B}\\sum_b -\\log p_{b,y_b} + \\lambda \\sum_{W \\in \\mathcal{R}} \\sum W^2,
     \\qquad v \\leftarrow \\mu v - \\alpha \\nabla J, \\quad \\theta \\leftarrow \\theta + v
 
-(:mod:`crmn_legacy.objectives`, :mod:`crmn_legacy.regularization`,
+(built by :func:`crmn_legacy.training.step.training_step` from
+:mod:`crmn_legacy.objectives`, :mod:`crmn_legacy.regularization`,
 :mod:`crmn_legacy.updates`), plus the BatchNorm running-average updates; the
 learning rate :math:`\\alpha` is a shared variable the schedule sets.
 
@@ -35,8 +36,9 @@ Resume: ``run(resume=True)`` continues from the newest ``last.h5``
 bit-identically (parameters, BatchNorm statistics, velocities, learning rate,
 schedule, iterator position -- the iterator's randomness is a pure function
 of ``(seed, epoch, batch)`` -- and the package RNG are all restored).  The
-floating-point results must be reproducible too: run with a fixed number of
-BLAS threads (e.g. ``OPENBLAS_NUM_THREADS=1``) for bit-identical resumes.
+floating-point results must be reproducible too: run with fixed thread counts
+(``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1``, as the SIGKILL test does; the
+convolution and BatchNorm Ops use OpenMP) for bit-identical resumes.
 
 Budgets: ``epochs`` caps the epochs of each phase; ``time_limit`` (seconds of
 training+evaluation per phase, counted across resumes) stops a phase at an
@@ -54,17 +56,14 @@ import numpy as np
 import pytensor.tensor as pt
 
 from .. import random as crmn_random
-from ..compile import function
 from ..datasets.iterator import MinibatchIterator
-from ..layers import get_all_layers, get_all_params, get_output
-from ..objectives import aggregate, categorical_accuracy, categorical_crossentropy
-from ..regularization import weight_decay_penalty
-from ..updates import learning_rate_variable, make_velocities, momentum
+from ..layers import get_all_layers, get_all_params
 from .checkpoint import check_compatible, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import load_training_data
 from .progress import EpochTable, JsonlLog, ProgressLine, format_duration
 from .schedule import PlateauSchedule, ReplaySchedule
+from .step import compile_evaluation, compile_training_step, training_step
 
 __all__ = ["Trainer", "train", "TrainingDiverged", "OutputDirError", "prepare_output_dir", "build_network"]
 
@@ -161,7 +160,7 @@ class Trainer:
     # ------------------------------------------------------------------ set-up
     def _build_and_compile(self):
         c = self.config
-        x, t = pt.tensor4("inputs"), pt.ivector("targets")
+        x = pt.tensor4("inputs")
         self.net = build_network(c, self.data.input_shape, self.data.num_classes, input_var=x)
         self.input_var = get_all_layers(self.net)[0].input_var
         self.all_params = get_all_params(self.net, statistic=None)  # incl. BatchNorm statistics
@@ -172,20 +171,12 @@ class Trainer:
             raise RuntimeError("model parameters need unique names for checkpoints")
         self.initial_values = [p.get_value() for p in self.all_params]
 
-        out, bn_updates = get_output(self.net, deterministic=False, return_updates=True)
-        ce = aggregate(categorical_crossentropy(out, t))
-        acc = categorical_accuracy(out, t).mean()
-        objective = ce + weight_decay_penalty(self.regularizable, c.weight_decay, c.decay_form)
-        self.lr = learning_rate_variable(c.lr_schedule[0])
-        self.velocities = make_velocities(self.trainable)
-        updates = momentum(objective, self.trainable, self.lr, c.momentum, velocities=self.velocities)
-        for var, upd in bn_updates.items():
-            updates[var] = upd
+        step = training_step(self.net, c.lr_schedule[0], c.momentum, c.weight_decay, c.decay_form)
+        self.lr, self.velocities = step.learning_rate, step.velocities
+        self.trainable = step.trainable
         t0 = time.perf_counter()
-        self.train_fn = function([self.input_var, t], [ce, acc, objective], updates=updates)
-        det = get_output(self.net, deterministic=True)
-        self.eval_fn = function([self.input_var, t], [categorical_crossentropy(det, t).sum(),
-                                                      categorical_accuracy(det, t).sum()])
+        self.train_fn = compile_training_step(step)
+        self.eval_fn = compile_evaluation(self.net)
         self.compile_seconds = time.perf_counter() - t0
 
     # ------------------------------------------------------------ parameters

@@ -65,13 +65,9 @@ def run_accuracy_table(name, title, dataset, num_classes, ours, literature, argv
     p.add_argument("--no-repeats", action="store_true", help="train repeated rows once (seed --seed only)")
     args = p.parse_args(argv)
     rows = {r.row_id: r for r in ours}
-    if args.list:
-        print("\n".join(rows))
+    chosen = C.chosen_rows(p, args, rows)
+    if chosen is None:
         return 0
-    chosen = args.only or list(rows)
-    unknown = [r for r in chosen if r not in rows]
-    if unknown:
-        p.error(f"unknown row(s) {unknown}; choose from {list(rows)}")
     data_note, problem = (None, None) if args.collect else C.find_data(dataset, args.data_dir, args.dataset_file)
     if problem:
         print(problem, file=sys.stderr)

@@ -68,6 +68,22 @@ def base_parser(name, description):
     return p
 
 
+def chosen_rows(parser, args, row_ids):
+    """chosen_rows(parser, args, row_ids) -> list of row ids to run, or None after ``--list`` printed them.
+
+    ``--only`` picks rows (an unknown id is a usage error naming the valid ones).
+    """
+    row_ids = list(row_ids)
+    if args.list:
+        print("\n".join(row_ids))
+        return None
+    chosen = args.only or row_ids
+    unknown = [r for r in chosen if r not in row_ids]
+    if unknown:
+        parser.error(f"unknown row(s) {unknown}; choose from {row_ids}")
+    return chosen
+
+
 def now():
     """now() -> str: the current UTC time, ISO format to the second."""
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
@@ -94,15 +110,11 @@ def row_file(results_dir, script, row_id):
 
 def save_row(path, row):
     """save_row(path, row) -> None: write one row's dict atomically (tmp + rename)."""
+    from crmn_legacy.utils import atomic_write_json
+
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(row, fh, indent=1, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write_json(path, row)
 
 
 def load_row(path):

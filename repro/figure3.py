@@ -72,12 +72,9 @@ def main(argv=None):
     p.add_argument("--out", help="PNG path (default: <results-dir>/figure3.png)")
     args = p.parse_args(argv)
     rows = {m[0]: m for m in MODELS}
-    if args.list:
-        print("\n".join(rows))
+    chosen = C.chosen_rows(p, args, rows)
+    if chosen is None:
         return 0
-    chosen = args.only or list(rows)
-    if set(chosen) - set(rows):
-        p.error(f"unknown row(s) {sorted(set(chosen) - set(rows))}; choose from {list(rows)}")
     note, problem = (None, None) if args.collect else C.find_data(args.dataset, args.data_dir, args.dataset_file)
     if problem:
         print(problem, file=sys.stderr)

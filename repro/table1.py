@@ -94,13 +94,9 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     rows = {row_id(r): r for r in TABLE1}
-    if args.list:
-        print("\n".join(rows))
+    chosen = C.chosen_rows(p, args, rows)
+    if chosen is None:
         return 0
-    chosen = args.only or list(rows)
-    unknown = [r for r in chosen if r not in rows]
-    if unknown:
-        p.error(f"unknown row(s) {unknown}; choose from {list(rows)}")
 
     if args.params_only:
         out = []

@@ -56,6 +56,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from .. import random as crmn_random
+from ..utils import atomic_write_json
 from ..datasets.iterator import MinibatchIterator
 from ..layers import get_all_layers, get_all_params
 from .checkpoint import check_compatible, load_checkpoint, save_checkpoint
@@ -118,16 +119,6 @@ def build_network(config, input_shape, num_classes, input_var=None):
 def _width(w):
     w = float(w)
     return int(w) if w.is_integer() else w
-
-
-def _atomic_json(path, obj):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class Trainer:
@@ -251,7 +242,7 @@ class Trainer:
                                          "pass --resume to continue it or choose another --out")
         if resume and not any((self.out / ph / "last.h5").exists() for ph in phases):
             self.table.message(f"no checkpoint in {self.out}: starting a new run")
-        _atomic_json(self.out / "config.json", self.config.to_dict())
+        atomic_write_json(self.out / "config.json", self.config.to_dict())
         results = {}
         for ph in phases:
             last = self.out / ph / "last.h5"
@@ -500,7 +491,7 @@ class _PhaseRun:
                     tl, ta = tr.evaluate(self.data.test, self.data.transform)
                     summary["best_model_test_loss"], summary["best_model_test_acc"] = tl, ta
                 tr.set_params(current)
-            _atomic_json(self.dir / "schedule.json", summary)
+            atomic_write_json(self.dir / "schedule.json", summary)
             msg = (f"select: {self.epoch} epochs ({self.stop_reason}); recorded schedule "
                    f"{summary['recorded_schedule']}; best epoch "
                    f"{self.best['epoch'] if self.best else '-'} val acc "
@@ -517,7 +508,7 @@ class _PhaseRun:
                             "test_error": 1.0 - ta,
                             "test_error_curve": [None if r["test_acc"] is None else 1.0 - r["test_acc"]
                                                  for r in self.history]})
-            _atomic_json(self.dir / "result.json", summary)
+            atomic_write_json(self.dir / "result.json", summary)
             self._save(self.dir / "final.h5", "final", finished=True, summary=summary)
             msg = (f"final: {self.epoch} epochs ({self.stop_reason}) replaying {self.schedule.segments}; "
                    f"test error {100 * (1 - ta):.2f}% (accuracy {100 * ta:.2f}%)")

@@ -1,0 +1,96 @@
+"""Every repro script runs end to end with ``--budget smoke`` on fixture data.
+
+The fixture is a tiny HDF5 dataset file (``--dataset-file``): random images,
+labels of 10 classes.  Smoke rows train an n=1 k=1 stand-in model for one
+epoch per phase: this checks the pipeline (training, row files, --collect,
+RESULTS.md sections), not accuracy.
+"""
+
+import importlib
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "repro"))
+
+from crmn_legacy.training.data import write_dataset_file  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fixture_file(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("data") / "tiny.h5"
+    train = (rng.integers(0, 256, (240, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 240))
+    test = (rng.integers(0, 256, (100, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 100))
+    write_dataset_file(path, train, test, num_classes=10)
+    return path
+
+
+def _run(script, argv, capsys):
+    mod = importlib.import_module(script)
+    rc = mod.main(argv)
+    return rc, capsys.readouterr()
+
+
+@pytest.mark.parametrize("script, row", [
+    ("table1", "crmn-32-k1"),
+    ("table2", "crmn-32-k4"),
+    ("table3", "crmn-56-k3"),
+    ("svhn", "crmn-56-k3"),
+    ("figure3", "crmn-32-k4"),
+])
+def test_smoke_budget_end_to_end(script, row, fixture_file, tmp_path, capsys):
+    results, md = tmp_path / "results", tmp_path / "RESULTS.md"
+    md.write_text("# Results\n\nhand-written text stays\n")
+    argv = ["--budget", "smoke", "--only", row, "--dataset-file", str(fixture_file),
+            "--results-dir", str(results), "--results-md", str(md)]
+    if script == "table2":
+        argv.append("--no-repeats")
+    rc, out = _run(script, argv, capsys)
+    assert rc == 0, out.err[-2000:]
+    saved = json.loads((results / script / f"{row}.json").read_text())
+    training = saved["training"]
+    assert training["budget"] == "smoke" and "NOT a reproduction" in training["budget_note"]
+    assert "fixture file" in training["dataset"]
+    assert 0.0 <= training["test_acc"] <= 100.0
+    text = md.read_text()
+    assert "hand-written text stays" in text
+    assert f"<!-- repro:{script}:begin -->" in text and f"<!-- repro:{script}:end -->" in text
+    assert "smoke" in text.split(f"<!-- repro:{script}:begin -->")[1]
+
+    # --collect rebuilds the same section from the row files without training
+    rc, out = _run(script, ["--collect", "--results-dir", str(results), "--results-md", str(md)], capsys)
+    assert rc == 0
+    assert "training" not in out.err
+    assert md.read_text().count(f"<!-- repro:{script}:begin -->") == 1
+
+
+def test_table1_params_only_json_is_instant_and_exact(capsys):
+    rc, out = _run("table1", ["--params-only", "--json"], capsys)
+    rows = json.loads(out.out)
+    assert rc == 0 and len(rows) == 12
+    assert {"model", "layers", "width", "paper_params_m", "params"} <= set(rows[0])
+    assert all(r["match"] for r in rows)
+    r32 = next(r for r in rows if r["model"] == "resnet" and r["layers"] == 32 and r["width"] == 1)
+    assert r32["params"] == 471140 and r32["paper_params_m"] == 0.47
+
+
+def test_table1_without_data_prints_params_and_how_to_get_data(tmp_path, capsys):
+    md = tmp_path / "RESULTS.md"
+    rc, out = _run("table1", ["--data-dir", str(tmp_path / "empty"), "--results-dir", str(tmp_path / "r"),
+                              "--results-md", str(md)], capsys)
+    assert rc == 0
+    assert "471140" in out.out and "fetch cifar100" in out.err + out.out
+    assert "2127620" in md.read_text()
+
+
+def test_unknown_row_is_a_usage_error(capsys):
+    mod = importlib.import_module("table3")
+    with pytest.raises(SystemExit) as exc:
+        mod.main(["--only", "no-such-row"])
+    assert exc.value.code == 2
+    assert "crmn-56-k3" in capsys.readouterr().err

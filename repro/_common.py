@@ -236,6 +236,7 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
             "recorded_schedule": sel.get("recorded_schedule"),
             "final_test_error_curve": fin.get("test_error_curve") if fin else None,
             "epoch_seconds_mean": sel.get("epoch_seconds_mean"), "run_dir": str(out),
+            "batch_size": cfg.resolved().batch_size, "step_seconds_median": sel.get("step_seconds_median"),
             "protocol": "phase 2 (all training data, replayed schedule) test accuracy" if fin
             else "phase-1 best-validation model's test accuracy",
             "hardware": hardware(), "date": now()}

@@ -62,6 +62,16 @@ def speed_columns(row):
             "speed_note": f"median of 5 steps at batch {PAPER_BATCH} x {EPOCH_IMAGES // PAPER_BATCH} steps"}
 
 
+def _sec_per_epoch_cell(r):
+    """s/epoch (ours): the benchmark's (``--speed``), else ``(t)`` from the training run's median step."""
+    s, t = r.get("speed") or {}, r.get("training") or {}
+    if s.get("sec_per_epoch") is not None:
+        return f"{s['sec_per_epoch']:.0f}"
+    if t.get("step_seconds_median") and t.get("trained_depth") == r["layers"] and t.get("batch_size"):
+        return f"{t['step_seconds_median'] * EPOCH_IMAGES / t['batch_size']:.0f} (t)"
+    return "-"
+
+
 def render(rows, hardware_note):
     """render(rows, hardware_note) -> (terminal text, markdown) of the table."""
     headers = ["model", "layers", "k", "params (paper, M)", "params (ours)", "match", "MFLOPs/img",
@@ -74,7 +84,7 @@ def render(rows, hardware_note):
         body.append([r["model"], r["layers"], f"{r['width']:g}", f"{r['paper_params_m']:.2f}", r["params"],
                      "yes" if r["match"] else "NO", C.fmt(r["flops_forward"] / 1e6, ".1f"),
                      C.fmt(r["paper_cost_model"]["C_rm"] / 1e6, ".1f"), r["paper_sec_per_epoch"],
-                     C.fmt(s.get("sec_per_epoch"), ".0f"), f"{r['paper_test_acc']:.2f}",
+                     _sec_per_epoch_cell(r), f"{r['paper_test_acc']:.2f}",
                      C.fmt(t.get("test_acc"), ".2f"),
                      f"{t['budget']} / {t['dataset']}" if t else "-"])
     return C.fixed_width_table(headers, body), C.markdown_table(headers, body)
@@ -149,7 +159,9 @@ def main(argv=None):
     if not args.no_results_md:
         notes = ["Parameters and FLOPs are computed from our networks (exact; no training).",
                  f"s/epoch (ours): {EPOCH_IMAGES // PAPER_BATCH} steps x the median training step at batch "
-                 f"{PAPER_BATCH}, measured on: {C.hardware()}; paper: a GPU (Theano)."]
+                 f"{PAPER_BATCH}, measured on: {C.hardware()}; paper: a GPU (Theano).  (t): the median "
+                 "training step of the row's cpu-budget training run (same graph, real data), times "
+                 f"{EPOCH_IMAGES // PAPER_BATCH}; otherwise `--speed` (5 timed steps after 1 warm-up)."]
         budgets = sorted({(r.get("training") or {}).get("budget_note") for r in results} - {None})
         notes += [f"Budget: {b}" for b in budgets]
         datasets = sorted({(r.get("training") or {}).get("dataset") for r in results} - {None})

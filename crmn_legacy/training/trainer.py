@@ -50,6 +50,7 @@ import json
 import math
 import os
 import pathlib
+import statistics
 import time
 
 import numpy as np
@@ -300,6 +301,7 @@ class _PhaseRun:
         self.elapsed = 0.0
         self.accum = {"loss": 0.0, "acc": 0.0, "count": 0, "seconds": 0.0}
         self.history = []
+        self.step_seconds, self.step_medians = [], []  # timing diagnostics (not checkpointed)
         self.best = None
         self.stop_reason = None
         if self.phase == "select":
@@ -401,7 +403,9 @@ class _PhaseRun:
         self.progress_label = f"{self.phase} epoch {self.epoch + 1}"
         tr.progress.start(self.progress_label, n, self.step_in_epoch)
         for xb, yb in self.iterator:
+            t_step = time.perf_counter()
             ce, acc, obj = tr.train_fn(xb, yb)
+            self.step_seconds.append(time.perf_counter() - t_step)
             if not (math.isfinite(float(obj)) and math.isfinite(float(ce))):
                 tr.progress.finish()
                 good = f"{self.last_path} (epoch {self._last_saved[0]}, step {self._last_saved[1]})" \
@@ -456,6 +460,10 @@ class _PhaseRun:
                 rec["test_loss"], rec["test_acc"] = tr.evaluate(self.data.test, self.data.transform)
         self._tick()
         rec["epoch_time"] = self.accum["seconds"]
+        # training-step time alone (no evaluation, no data loading): the speed of the model here
+        rec["step_seconds_median"] = statistics.median(self.step_seconds) if self.step_seconds else None
+        self.step_medians.append(rec["step_seconds_median"])
+        self.step_seconds = []
         rec["elapsed"] = self.elapsed
         rec["note"] = "; ".join(notes)
         self.history.append(rec)
@@ -476,6 +484,8 @@ class _PhaseRun:
         tr, c = self.tr, self.c
         summary = {"phase": self.phase, "epochs": self.epoch, "steps": self.step, "stop_reason": self.stop_reason,
                    "elapsed_seconds": self.elapsed,
+                   "step_seconds_median": (statistics.median(m for m in self.step_medians if m is not None)
+                                           if any(m is not None for m in self.step_medians) else None),
                    "epoch_seconds_mean": (sum(r["epoch_time"] for r in self.history) / len(self.history)
                                           if self.history else None)}
         if self.phase == "select":

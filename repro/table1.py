@@ -86,7 +86,7 @@ def render(rows, hardware_note):
                      C.fmt(r["paper_cost_model"]["C_rm"] / 1e6, ".1f"), r["paper_sec_per_epoch"],
                      _sec_per_epoch_cell(r), f"{r['paper_test_acc']:.2f}",
                      C.fmt(t.get("test_acc"), ".2f"),
-                     f"{t['budget']} / {t['dataset']}" if t else "-"])
+                     f"{t['budget']}, {t.get('select_epochs')} ep / {t['dataset']}" if t else "-"])
     return C.fixed_width_table(headers, body), C.markdown_table(headers, body)
 
 

@@ -9,16 +9,33 @@ import pytensor.tensor as pt
 from .. import init
 from .base import Layer
 
-__all__ = ["BatchNormLayer", "DEFAULT_ALPHA", "DEFAULT_EPSILON"]
+__all__ = ["BatchNormLayer", "DEFAULT_ALPHA", "DEFAULT_EPSILON", "DEFAULT_IMPL", "IMPLS"]
 
 #: Averaging factor of the running statistics (Lasagne's default).
 DEFAULT_ALPHA = 0.1
 #: Added to the variance before the square root (Lasagne's default).
 DEFAULT_EPSILON = 1e-4
+#: Implementations of the training-mode (batch statistics) output: ``"fused"``
+#: (:func:`crmn_legacy.ops.batch_norm_train`: one C Op forward, one backward)
+#: or ``"graph"`` (the readable elementwise/reduction graph below).  Same maths;
+#: ``tests/layers/test_normalization_fused.py`` checks they agree.
+IMPLS = ("fused", "graph")
+#: Default implementation (``impl=None``); the environment variable
+#: ``CRMN_BN_IMPL`` overrides it.
+DEFAULT_IMPL = "fused"
+
+
+def _resolve_impl(impl):
+    import os
+
+    impl = impl or os.environ.get("CRMN_BN_IMPL") or DEFAULT_IMPL
+    if impl not in IMPLS:
+        raise ValueError(f"BatchNormLayer: impl must be one of {IMPLS}, got {impl!r}")
+    return impl
 
 
 class BatchNormLayer(Layer):
-    """BatchNormLayer(incoming, axes="auto", epsilon=1e-4, alpha=0.1, beta=init.Constant(0.0), gamma=init.Constant(1.0), mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None)
+    """BatchNormLayer(incoming, axes="auto", epsilon=1e-4, alpha=0.1, beta=init.Constant(0.0), gamma=init.Constant(1.0), mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None, impl=None)
 
     y = gamma * (x - mu) * inv_std + beta,   inv_std = 1 / sqrt(sigma^2 + epsilon)
 
@@ -46,6 +63,13 @@ class BatchNormLayer(Layer):
         Running statistics: shared variables tagged ``statistic`` (not
         trainable, not regularizable), left out of ``get_all_params`` and
         ``count_params`` by default, included in ``get_all_param_values``.
+    impl : None, "fused" or "graph"
+        How the training output (batch statistics, normalised over all axes
+        but 1) is built: ``"fused"`` uses the C Ops of
+        :mod:`crmn_legacy.ops.batchnorm` (2 nodes instead of ~30 with the
+        gradient); ``"graph"`` the elementwise graph.  Identical maths.
+        ``None``: ``$CRMN_BN_IMPL`` or :data:`DEFAULT_IMPL`.  Inference
+        (running averages) always uses the graph form.
 
     Extra ``get_output_for`` keywords (Lasagne's): ``batch_norm_use_averages``
     and ``batch_norm_update_averages`` (default: ``deterministic`` and
@@ -56,8 +80,9 @@ class BatchNormLayer(Layer):
 
     def __init__(self, incoming, axes="auto", epsilon=DEFAULT_EPSILON, alpha=DEFAULT_ALPHA,
                  beta=init.Constant(0.0), gamma=init.Constant(1.0),
-                 mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None):
+                 mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None, impl=None):
         super().__init__(incoming, name=name)
+        self.impl = _resolve_impl(impl)
         ndim = len(self.input_shape)
         if axes == "auto":
             axes = (0,) + tuple(range(2, ndim))
@@ -86,7 +111,13 @@ class BatchNormLayer(Layer):
                        batch_norm_update_averages=None, **kwargs):
         use_averages = deterministic if batch_norm_use_averages is None else batch_norm_use_averages
         update_averages = (not deterministic) if batch_norm_update_averages is None else batch_norm_update_averages
-        if not use_averages or update_averages:
+        fused = None
+        if self.impl == "fused" and input.dtype in ("float32", "float64") and \
+                (not use_averages or update_averages) and \
+                self.axes == (0,) + tuple(range(2, input.ndim)):
+            fused = self._fused(input)
+            batch_mean, batch_inv_std = fused[1], fused[2]
+        elif not use_averages or update_averages:
             batch_mean = input.mean(self.axes)
             batch_inv_std = pt.reciprocal(pt.sqrt(input.var(self.axes) + self.epsilon))
         if use_averages:
@@ -97,6 +128,8 @@ class BatchNormLayer(Layer):
             a = pt.constant(self.alpha, dtype=self.mean.dtype)
             updates[self.mean] = (1 - a) * self.mean + a * batch_mean.astype(self.mean.dtype)
             updates[self.inv_std] = (1 - a) * self.inv_std + a * batch_inv_std.astype(self.inv_std.dtype)
+        if fused is not None and not use_averages:
+            return fused[0]
         # broadcast the per-feature vectors back over the normalised axes
         pattern = []
         k = 0
@@ -112,3 +145,12 @@ class BatchNormLayer(Layer):
         if self.beta is not None:
             out = out + self.beta.dimshuffle(pattern)
         return out
+
+    def _fused(self, input):
+        """(y, batch mean, batch inv_std) from the fused Op; absent gamma/beta are 1/0 constants."""
+        from ..ops.batchnorm import batch_norm_train
+
+        c = self.mean.get_value(borrow=True).shape[0]
+        gamma = self.gamma if self.gamma is not None else pt.ones((c,), dtype=input.dtype)
+        beta = self.beta if self.beta is not None else pt.zeros((c,), dtype=input.dtype)
+        return batch_norm_train(input, gamma, beta, self.epsilon)

@@ -1,18 +1,23 @@
 """crmn_legacy.ops -- the Ops the model needs that PyTensor 3 lacks.
 
 :func:`conv2d` and the :class:`Conv2d` / :class:`Conv2dGradWeights` /
-:class:`Conv2dGradInputs` family (:mod:`crmn_legacy.ops.conv`). Importing this
+:class:`Conv2dGradInputs` family (:mod:`crmn_legacy.ops.conv`); :func:`batch_norm_train` and the fused
+:class:`BatchNormTrain` / :class:`BatchNormTrainGrad` pair
+(:mod:`crmn_legacy.ops.batchnorm`). Importing this
 package also registers the JAX dispatch of those Ops when JAX is installed
 (:mod:`crmn_legacy.ops.jax_conv`).
 """
 
+from .batchnorm import BatchNormTrain, BatchNormTrainGrad, batch_norm_train
 from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape
 
-__all__ = ["conv2d", "conv_output_shape", "Conv2d", "Conv2dGradWeights", "Conv2dGradInputs"]
+__all__ = ["conv2d", "conv_output_shape", "Conv2d", "Conv2dGradWeights", "Conv2dGradInputs",
+           "batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad"]
 
 try:  # JAX is an optional extra: register the JAX dispatch only when it imports
     import jax as _jax  # noqa: F401
 except ImportError:
     pass
 else:
-    from . import jax_conv as _jax_conv  # noqa: F401  (registers with jax_funcify)
+    from . import jax_batchnorm as _jax_batchnorm  # noqa: F401  (registers with jax_funcify)
+    from . import jax_conv as _jax_conv  # noqa: F401

@@ -20,7 +20,7 @@ from pytensor.scalar import int64
 
 from .._pytensor_setup import blas_info
 
-__all__ = ["CConvMixin", "C_SOURCES"]
+__all__ = ["CConvMixin", "C_SOURCES", "set_blas_threads"]
 
 # OpenMP threads that busy-wait between parallel regions (libgomp's default)
 # steal the CPU from the Python thread and from OpenBLAS on a 2-core machine:
@@ -28,6 +28,41 @@ __all__ = ["CConvMixin", "C_SOURCES"]
 # load.  libgomp reads this once, when it is loaded by our first compiled
 # module, so it is set here, at import; a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
+def set_blas_threads(n):
+    """set_blas_threads(n) -> bool: set the thread count of the ``scipy-openblas32`` library.
+
+    That library serves our conv C code and PyTensor's own ``Dot22`` / ``Gemm``
+    (numpy has its own OpenBLAS, untouched).  Returns False when it cannot be
+    loaded.
+    """
+    import ctypes
+    import glob
+
+    info = blas_info()
+    if not info.get("lib_dir") or not info.get("library"):
+        return False
+    paths = sorted(glob.glob(os.path.join(info["lib_dir"], f"lib{info['library']}.so*")))
+    if not paths:
+        return False
+    lib = ctypes.CDLL(paths[0])
+    lib.scipy_openblas_set_num_threads(int(n))
+    return True
+
+
+# OpenBLAS's own (pthread, busy-waiting) threads: on a 2-core machine shared
+# with other work they collapse.  Measured under load (load average ~3.5):
+# (128 x 4096) . (4096 x 400), the CRMN's LSTM input projection, 170 ms with 2
+# OpenBLAS threads vs 11 ms with one; a CRMN-8 k=1 training step at batch 128
+# 1.46 s vs 0.60 s.  Our conv code parallelises with OpenMP over images
+# instead, so the library runs single-threaded unless ``CRMN_BLAS_THREADS``
+# (or ``OPENBLAS_NUM_THREADS``) says otherwise.
+if "OPENBLAS_NUM_THREADS" not in os.environ or "CRMN_BLAS_THREADS" in os.environ:
+    try:
+        set_blas_threads(int(os.environ.get("CRMN_BLAS_THREADS", "1")))
+    except (OSError, AttributeError, ValueError):  # no library / symbol: leave OpenBLAS as it is
+        pass
 
 _DIR = pathlib.Path(__file__).resolve().parent / "c_code"
 C_SOURCES = ("conv2d_common.h", "conv2d_template.c")

@@ -1,0 +1,285 @@
+"""batch_norm_train(x, gamma, beta, epsilon=1e-4) -- fused training-mode batch normalisation Ops.
+
+Two Ops replace the ~30 elementwise and reduction nodes that the graph form of
+:class:`~crmn_legacy.layers.BatchNormLayer` (forward and gradient) puts in a
+training graph, which cuts both the compile time of deep networks and the
+memory passes of a step.  Statistics are per channel (axis 1) over every other
+axis, ``M`` values each:
+
+.. math::
+
+    \\mu_c = \\frac1M \\sum x, \\quad \\sigma_c^2 = \\frac1M \\sum (x - \\mu_c)^2, \\quad
+    r_c = \\frac{1}{\\sqrt{\\sigma_c^2 + \\epsilon}}, \\quad
+    y = (x - \\mu_c)\\, r_c\\, \\gamma_c + \\beta_c
+
+* :class:`BatchNormTrain` ``(x, gamma, beta) -> (y, mean, inv_std)``;
+* :class:`BatchNormTrainGrad` ``(x, gamma, mean, inv_std, dy) -> (dx, dgamma, dbeta)``
+  with :math:`\\hat x = (x - \\mu_c) r_c`, :math:`d\\beta_c = \\sum dy`,
+  :math:`d\\gamma_c = \\sum dy\\,\\hat x` and
+  :math:`dx = \\gamma_c r_c (dy - d\\beta_c / M - \\hat x\\, d\\gamma_c / M)`.
+
+Gradients reaching ``mean`` and ``inv_std`` (not used by training, whose
+running averages are updates) are added in graph form:
+:math:`\\partial\\mu/\\partial x = 1/M`, :math:`\\partial r/\\partial x = -r^2 \\hat x / M`.
+The gradient of :class:`BatchNormTrainGrad` is the gradient of its graph-form
+formula, so derivatives of any order exist.  C code in
+``c_code/batchnorm_*.{h,c}`` (OpenMP over channels, double accumulators),
+NumPy ``perform``, JAX dispatch in :mod:`crmn_legacy.ops.jax_batchnorm`.
+"""
+
+import pathlib
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType
+from pytensor.graph.basic import Apply
+from pytensor.link.c.op import COp
+from pytensor.link.c.params_type import ParamsType
+from pytensor.scalar import float64
+
+__all__ = ["batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train_reference",
+           "batch_norm_grad_reference"]
+
+_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
+_SOURCES = ("batchnorm_common.h", "batchnorm_template.c")
+_DTYPES = {"float32": ("float", "NPY_FLOAT32"), "float64": ("double", "NPY_FLOAT64")}
+
+
+def _support_code():
+    common, template = ((_DIR / n).read_text(encoding="utf-8") for n in _SOURCES)
+    parts = [common]
+    for ctype, npytype in _DTYPES.values():
+        parts.append(template.replace("NPYTYPE", npytype).replace("DTYPE", ctype))
+    return "\n".join(parts)
+
+
+def _source_version():
+    import hashlib
+
+    text = "".join((_DIR / n).read_text(encoding="utf-8") for n in _SOURCES)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
+
+
+def _axes(ndim):
+    return (0,) + tuple(range(2, ndim))
+
+
+def _bcast(v, ndim):
+    """A per-channel vector broadcast against an (N, C, ...) tensor."""
+    return v.dimshuffle(["x", 0] + ["x"] * (ndim - 2))
+
+
+def batch_norm_train_reference(x, gamma, beta, epsilon):
+    """batch_norm_train_reference(x, gamma, beta, epsilon) -> (y, mean, inv_std)
+
+    The graph form (what :class:`~crmn_legacy.layers.BatchNormLayer` builds
+    with ``impl="graph"``), used for the second derivatives and the tests.
+    """
+    axes = _axes(x.ndim)
+    mean = x.mean(axes)
+    inv_std = pt.reciprocal(pt.sqrt(x.var(axes) + epsilon))
+    y = (x - _bcast(mean, x.ndim)) * _bcast(inv_std, x.ndim) * _bcast(gamma, x.ndim) + _bcast(beta, x.ndim)
+    return y, mean, inv_std
+
+
+def batch_norm_grad_reference(x, gamma, mean, inv_std, dy):
+    """batch_norm_grad_reference(x, gamma, mean, inv_std, dy) -> (dx, dgamma, dbeta) in graph form."""
+    nd, axes = x.ndim, _axes(x.ndim)
+    m = pt.cast(pt.prod([x.shape[a] for a in axes]), x.dtype)
+    xhat = (x - _bcast(mean, nd)) * _bcast(inv_std, nd)
+    dbeta = dy.sum(axes)
+    dgamma = (dy * xhat).sum(axes)
+    dx = _bcast(gamma * inv_std, nd) * (dy - _bcast(dbeta / m, nd) - xhat * _bcast(dgamma / m, nd))
+    return dx, dgamma, dbeta
+
+
+def _as_x(x, opname):
+    x = pt.as_tensor_variable(x)
+    if x.ndim < 2 or x.dtype not in _DTYPES:
+        raise TypeError(f"{opname}: input must be a float32/float64 tensor of >= 2 dimensions (N, C, ...), "
+                        f"got {x.type}")
+    return x
+
+
+def _as_vec(v, x, what, opname):
+    v = pt.as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError(f"{opname}: {what} must be a vector (one value per channel), got {v.type}")
+    c, c2 = x.type.shape[1], v.type.shape[0]
+    if c is not None and c2 is not None and c != c2:
+        raise ValueError(f"{opname}: {what} has {c2} values but the input has {c} channels")
+    return pt.cast(v, x.dtype) if v.dtype != x.dtype else v
+
+
+def _disconnected(g):
+    return g is None or isinstance(g.type, DisconnectedType)
+
+
+class _BatchNormC(COp):
+    """Shared C settings: OpenMP, the support code, ``epsilon`` as a param."""
+
+    __props__ = ("epsilon",)
+    params_type = ParamsType(epsilon=float64)
+
+    def __init__(self, epsilon=1e-4):
+        epsilon = float(epsilon)
+        if not epsilon > 0:
+            raise ValueError(f"{type(self).__name__}: epsilon must be > 0, got {epsilon}")
+        self.epsilon = epsilon
+
+    def c_headers(self, **kwargs):
+        return ["<math.h>", "<omp.h>"]
+
+    def c_libraries(self, **kwargs):
+        return ["gomp"]
+
+    def c_compile_args(self, **kwargs):
+        return ["-fopenmp", "-O3"]
+
+    def c_support_code(self, **kwargs):
+        return _support_code()
+
+    def c_code_cache_version(self):
+        return (1, _source_version())
+
+    def __str__(self):
+        return f"{type(self).__name__}{{eps={self.epsilon:g}}}"
+
+
+class BatchNormTrain(_BatchNormC):
+    """BatchNormTrain(epsilon=1e-4)(x, gamma, beta) -> (y, mean, inv_std)
+
+    Batch normalisation with the mini-batch statistics (see the module
+    docstring); ``x`` (N, C, ...), ``gamma``, ``beta``, ``mean``, ``inv_std``
+    (C,).
+    """
+
+    def make_node(self, x, gamma, beta):
+        name = "BatchNormTrain"
+        x = _as_x(x, name)
+        gamma, beta = _as_vec(gamma, x, "gamma", name), _as_vec(beta, x, "beta", name)
+        c = x.type.shape[1]
+        return Apply(self, [x, gamma, beta],
+                     [x.type(), pt.tensor(dtype=x.dtype, shape=(c,)), pt.tensor(dtype=x.dtype, shape=(c,))])
+
+    def perform(self, node, inputs, outputs):
+        x, gamma, beta = inputs
+        axes = _axes(x.ndim)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean = x.mean(axes, dtype=np.float64)
+        var = ((x - mean.reshape(shape)) ** 2).mean(axes, dtype=np.float64)
+        inv = (1.0 / np.sqrt(var + self.epsilon)).astype(x.dtype)
+        mean = mean.astype(x.dtype)
+        y = (x - mean.reshape(shape)) * inv.reshape(shape) * gamma.reshape(shape) + beta.reshape(shape)
+        outputs[0][0], outputs[1][0], outputs[2][0] = y.astype(x.dtype), mean, inv
+
+    def infer_shape(self, fgraph, node, shapes):
+        xs = shapes[0]
+        return [xs, (xs[1],), (xs[1],)]
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        ctype = _DTYPES[node.inputs[0].dtype][0]
+        x, g, b = inputs
+        y, m, i = outputs
+        return f"""
+        if (crmn_bn_fwd_{ctype}({x}, {g}, {b}, {sub['params']}->epsilon, &{y}, &{m}, &{i}) != 0) {{
+            {sub['fail']}
+        }}
+        """
+
+    def pullback(self, inputs, outputs, output_grads):
+        x, gamma, beta = inputs
+        _, mean, inv_std = outputs
+        gy, gm, gi = output_grads
+        if _disconnected(gy):
+            gy = pt.zeros_like(x)
+        dx, dgamma, dbeta = BatchNormTrainGrad(self.epsilon)(x, gamma, mean, inv_std, gy)
+        nd, axes = x.ndim, _axes(x.ndim)
+        m = pt.cast(pt.prod([x.shape[a] for a in axes]), x.dtype)
+        if not _disconnected(gm):
+            dx = dx + _bcast(gm / m, nd)
+        if not _disconnected(gi):
+            xhat = (x - _bcast(mean, nd)) * _bcast(inv_std, nd)
+            dx = dx - xhat * _bcast(gi * inv_std ** 2 / m, nd)
+        return [dx, dgamma, dbeta]
+
+
+class BatchNormTrainGrad(_BatchNormC):
+    """BatchNormTrainGrad(epsilon=1e-4)(x, gamma, mean, inv_std, dy) -> (dx, dgamma, dbeta)
+
+    The gradient of :class:`BatchNormTrain`'s ``y`` (module docstring).
+    ``epsilon`` is not used by the formula (``inv_std`` carries it); it is a
+    property so that the pair prints alike.
+    """
+
+    def make_node(self, x, gamma, mean, inv_std, dy):
+        name = "BatchNormTrainGrad"
+        x = _as_x(x, name)
+        gamma, mean, inv_std = (_as_vec(v, x, w, name) for v, w in
+                                ((gamma, "gamma"), (mean, "mean"), (inv_std, "inv_std")))
+        dy = pt.as_tensor_variable(dy)
+        if dy.ndim != x.ndim:
+            raise TypeError(f"{name}: output gradient must have the input's {x.ndim} dimensions, got {dy.type}")
+        dy = pt.cast(dy, x.dtype) if dy.dtype != x.dtype else dy
+        c = x.type.shape[1]
+        return Apply(self, [x, gamma, mean, inv_std, dy],
+                     [x.type(), pt.tensor(dtype=x.dtype, shape=(c,)), pt.tensor(dtype=x.dtype, shape=(c,))])
+
+    def perform(self, node, inputs, outputs):
+        x, gamma, mean, inv, dy = inputs
+        if dy.shape != x.shape:
+            raise ValueError(f"BatchNormTrainGrad: output gradient shape {dy.shape} != input shape {x.shape}")
+        axes = _axes(x.ndim)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        m = x.size // x.shape[1]
+        xhat = (x - mean.reshape(shape)) * inv.reshape(shape)
+        dbeta = dy.sum(axes, dtype=np.float64)
+        dgamma = (dy * xhat).sum(axes, dtype=np.float64)
+        dx = (gamma * inv).reshape(shape) * (dy - (dbeta / m).reshape(shape) - xhat * (dgamma / m).reshape(shape))
+        outputs[0][0] = dx.astype(x.dtype)
+        outputs[1][0] = dgamma.astype(x.dtype)
+        outputs[2][0] = dbeta.astype(x.dtype)
+
+    def infer_shape(self, fgraph, node, shapes):
+        xs = shapes[0]
+        return [xs, (xs[1],), (xs[1],)]
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        ctype = _DTYPES[node.inputs[0].dtype][0]
+        args = ", ".join(inputs)
+        dx, dg, db = outputs
+        return f"""
+        if (crmn_bn_grad_{ctype}({args}, &{dx}, &{dg}, &{db}) != 0) {{
+            {sub['fail']}
+        }}
+        """
+
+    def pullback(self, inputs, outputs, output_grads):
+        # Partial derivatives of the formula: differentiate it on stand-ins for the
+        # inputs (mean and inv_std are functions of x upstream; their own paths
+        # are followed by the caller's gradient, not here), then substitute.
+        dummies = [v.type() for v in inputs]
+        refs = batch_norm_grad_reference(*dummies)
+        known = {r: g for r, g in zip(refs, output_grads) if not _disconnected(g)}
+        if not known:
+            return [pt.zeros_like(v) for v in inputs]
+        grads = pytensor.gradient.grad(None, dummies, known_grads=known, disconnected_inputs="ignore",
+                                       return_disconnected="zero")
+        return pytensor.graph.replace.graph_replace(grads, dict(zip(dummies, inputs)), strict=False)
+
+
+def batch_norm_train(x, gamma, beta, epsilon=1e-4):
+    """batch_norm_train(x, gamma, beta, epsilon=1e-4) -> (y, mean, inv_std)
+
+    Fused training-mode batch normalisation over every axis but 1:
+    ``y = (x - mean) * inv_std * gamma + beta`` with the batch's ``mean`` and
+    ``inv_std = 1 / sqrt(var + epsilon)`` (biased variance), all returned.
+
+    Raises
+    ------
+    TypeError, ValueError
+        At graph build time for a non-float or < 2-D input, non-vector
+        ``gamma`` / ``beta`` or (when known) a channel-count mismatch.
+    """
+    return BatchNormTrain(epsilon)(x, gamma, beta)

@@ -104,6 +104,14 @@ def hardware():
     return f"{cpu}, {os.cpu_count()} cores, no GPU used"
 
 
+def load_average():
+    """load_average() -> list of the 1, 5 and 15-minute load averages (timings made under load are slower)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def row_file(results_dir, script, row_id):
     """row_file(results_dir, script, row_id) -> pathlib.Path of one row's JSON."""
     return pathlib.Path(results_dir) / script / f"{row_id}.json"
@@ -240,4 +248,4 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
             "batch_size": cfg.resolved().batch_size, "step_seconds_median": sel.get("step_seconds_median"),
             "protocol": "phase 2 (all training data, replayed schedule) test accuracy" if fin
             else "phase-1 best-validation model's test accuracy",
-            "hardware": hardware(), "date": now()}
+            "hardware": hardware(), "load_average": load_average(), "date": now()}

@@ -59,6 +59,7 @@ def speed_columns(row):
                       inference=False)
     return {"sec_per_epoch": r["step_s_median"] * EPOCH_IMAGES / PAPER_BATCH, "step_s_median": r["step_s_median"],
             "compile_s": r["compile_s"], "speed_hardware": C.hardware(), "speed_date": C.now(),
+            "load_average": C.load_average(),
             "speed_note": f"median of 5 steps at batch {PAPER_BATCH} x {EPOCH_IMAGES // PAPER_BATCH} steps"}
 
 
@@ -162,6 +163,12 @@ def main(argv=None):
                  f"{PAPER_BATCH}, measured on: {C.hardware()}; paper: a GPU (Theano).  (t): the median "
                  "training step of the row's cpu-budget training run (same graph, real data), times "
                  f"{EPOCH_IMAGES // PAPER_BATCH}; otherwise `--speed` (5 timed steps after 1 warm-up)."]
+        loads = [x for r in results for x in ((r.get("speed") or {}).get("load_average"),
+                                              (r.get("training") or {}).get("load_average")) if x]
+        if loads:
+            notes.append(f"Timings were taken while other jobs shared the 2 cores: 1-minute load average "
+                         f"{min(x[0] for x in loads):.1f} to {max(x[0] for x in loads):.1f} at the end of the "
+                         "measurements (a quiet machine would be faster).")
         budgets = sorted({(r.get("training") or {}).get("budget_note") for r in results} - {None})
         notes += [f"Budget: {b}" for b in budgets]
         datasets = sorted({(r.get("training") or {}).get("dataset") for r in results} - {None})

@@ -142,6 +142,32 @@ def check_compiledir(path=None):
     return Check("compile cache", OK, path)
 
 
+def check_graph_cache():
+    """check_graph_cache() -> Check: the rewritten-graph cache (:mod:`crmn_legacy.graph_cache`) is usable."""
+    from .graph_cache import default_cache_dir
+
+    path = default_cache_dir()
+    if path is None:
+        return Check("graph cache", WARN, "off (CRMN_GRAPH_CACHE=off): every compile rewrites the graph again",
+                     "unset CRMN_GRAPH_CACHE to cache rewritten graphs")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        return Check("graph cache", WARN, f"{path}: {exc} (compiles will not be cached)",
+                     "set CRMN_GRAPH_CACHE=/a/writable/dir")
+    return Check("graph cache", OK, str(path))
+
+
+def check_threads():
+    """check_threads() -> Check: how many threads our C code and its OpenBLAS use."""
+    omp = os.environ.get("OMP_NUM_THREADS", f"all {os.cpu_count()} cores")
+    blas = os.environ.get("CRMN_BLAS_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS") or "1"
+    return Check("threads", OK, f"OpenMP (conv, BatchNorm): {omp}; OpenBLAS inside them: {blas} "
+                              "(CRMN_BLAS_THREADS / OMP_NUM_THREADS change them)")
+
+
 def check_datasets(data_dir=None):
     """check_datasets(data_dir=None) -> list of Check: which datasets are found where."""
     try:
@@ -165,7 +191,7 @@ def check_datasets(data_dir=None):
 def run_checks(data_dir=None):
     """run_checks(data_dir=None) -> list of Check, in display order."""
     checks = check_versions()
-    for fn in (check_mode, check_compiler, check_blas, check_compiledir):
+    for fn in (check_mode, check_compiler, check_blas, check_compiledir, check_graph_cache, check_threads):
         checks.append(fn())
     checks.extend(check_datasets(data_dir))
     return checks

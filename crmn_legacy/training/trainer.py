@@ -287,6 +287,7 @@ class _PhaseRun:
         if len(self.iterator) == 0:
             raise ValueError(f"{len(self.data.train[1])} training images are fewer than one batch of "
                              f"{self.c.batch_size}: lower --batch-size or raise --train-subset")
+        self.step_seconds, self.step_medians = [], []  # timing diagnostics of this process (not checkpointed)
         if ckpt is None:
             self._fresh()
         else:
@@ -301,7 +302,6 @@ class _PhaseRun:
         self.elapsed = 0.0
         self.accum = {"loss": 0.0, "acc": 0.0, "count": 0, "seconds": 0.0}
         self.history = []
-        self.step_seconds, self.step_medians = [], []  # timing diagnostics (not checkpointed)
         self.best = None
         self.stop_reason = None
         if self.phase == "select":

@@ -127,18 +127,25 @@ def check_blas():
     return Check("BLAS", OK, detail)
 
 
-def check_compiledir(path=None):
-    """check_compiledir(path=None) -> Check: PyTensor's compile cache (default: ``config.compiledir``) is writable."""
-    import pytensor
-
-    path = pytensor.config.compiledir if path is None else path
+def _unwritable(path):
+    """_unwritable(path) -> None when ``path`` is (or can be made) a writable folder, else the OSError's text."""
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path):
             pass
     except OSError as exc:
-        return Check("compile cache", FAIL, f"{path}: {exc}",
-                     "set PYTENSOR_FLAGS=base_compiledir=/a/writable/dir")
+        return str(exc)
+    return None
+
+
+def check_compiledir(path=None):
+    """check_compiledir(path=None) -> Check: PyTensor's compile cache (default: ``config.compiledir``) is writable."""
+    import pytensor
+
+    path = pytensor.config.compiledir if path is None else path
+    problem = _unwritable(path)
+    if problem:
+        return Check("compile cache", FAIL, f"{path}: {problem}", "set PYTENSOR_FLAGS=base_compiledir=/a/writable/dir")
     return Check("compile cache", OK, path)
 
 
@@ -150,12 +157,9 @@ def check_graph_cache():
     if path is None:
         return Check("graph cache", WARN, "off (CRMN_GRAPH_CACHE=off): every compile rewrites the graph again",
                      "unset CRMN_GRAPH_CACHE to cache rewritten graphs")
-    try:
-        os.makedirs(path, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path):
-            pass
-    except OSError as exc:
-        return Check("graph cache", WARN, f"{path}: {exc} (compiles will not be cached)",
+    problem = _unwritable(path)
+    if problem:
+        return Check("graph cache", WARN, f"{path}: {problem} (compiles will not be cached)",
                      "set CRMN_GRAPH_CACHE=/a/writable/dir")
     return Check("graph cache", OK, str(path))
 

@@ -49,7 +49,9 @@ from pytensor.graph.traversal import io_toposort
 
 __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
 
-#: Bumped whenever the key or the stored layout changes.
+#: Bumped whenever the key or the stored layout changes -- and whenever a change to our Ops (their
+#: ``make_node``/``grad``/``infer_shape``) or to the rewrites would rewrite the same graph differently,
+#: since the key describes the graph, not the code that rewrites it.
 CACHE_FORMAT = 1
 
 

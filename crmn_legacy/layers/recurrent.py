@@ -80,6 +80,14 @@ class DepthRecurrentLayer(MergeLayer):
         self.slice_weights = bool(slice_weights)
         self.only_return_final = bool(only_return_final)
 
+    def _add_gate_weights(self, W_x, W_h):
+        """_add_gate_weights(W_x, W_h) -> None: W_x<g> (D, H) for every gate g, then W_h<g> (H, H)."""
+        D, H = self.input_size, self.num_units
+        for g in self._gates:
+            setattr(self, f"W_x{g}", self.add_param(W_x, (D, H), name=f"W_x{g}"))
+        for g in self._gates:
+            setattr(self, f"W_h{g}", self.add_param(W_h, (H, H), name=f"W_h{g}"))
+
     def _add_init_state(self, spec, state):
         return self.add_param(spec, (self.num_units,), name=f"{state}0", trainable=self.learn_init,
                               regularizable=False)
@@ -223,11 +231,8 @@ class LSTMLayer(DepthRecurrentLayer):
         super().__init__(incomings, num_units=num_units, learn_init=learn_init, unroll_scan=unroll_scan,
                          slice_weights=slice_weights, only_return_final=only_return_final,
                          input_size=input_size, name=name)
-        D, H = self.input_size, self.num_units
-        for g in self._gates:
-            setattr(self, f"W_x{g}", self.add_param(W_x, (D, H), name=f"W_x{g}"))
-        for g in self._gates:
-            setattr(self, f"W_h{g}", self.add_param(W_h, (H, H), name=f"W_h{g}"))
+        self._add_gate_weights(W_x, W_h)
+        H = self.num_units
         self.peepholes = bool(peepholes)
         if self.peepholes:
             for g in ("i", "f", "o"):
@@ -285,11 +290,8 @@ class GRULayer(DepthRecurrentLayer):
         super().__init__(incomings, num_units=num_units, learn_init=learn_init, unroll_scan=unroll_scan,
                          slice_weights=slice_weights, only_return_final=only_return_final,
                          input_size=input_size, name=name)
-        D, H = self.input_size, self.num_units
-        for g in self._gates:
-            setattr(self, f"W_x{g}", self.add_param(W_x, (D, H), name=f"W_x{g}"))
-        for g in self._gates:
-            setattr(self, f"W_h{g}", self.add_param(W_h, (H, H), name=f"W_h{g}"))
+        self._add_gate_weights(W_x, W_h)
+        H = self.num_units
         for g, spec in zip(self._gates, (b_r, b_u, b_c)):
             setattr(self, f"b_{g}", self.add_param(spec, (H,), name=f"b_{g}", regularizable=False))
         self.h0 = self._add_init_state(h0, "h")

@@ -106,9 +106,11 @@ class Conv2DLayer(Layer):
         return (input_shape[0], self.num_filters, h, w)
 
     def get_output_for(self, input, deterministic=False, **kwargs):
-        from ..ops import conv2d  # imported late: the Op module is optional for the rest
+        from ..ops import add_channel_bias, conv2d  # imported late: the Op module is optional for the rest
 
         out = conv2d(input, self.W, stride=self.stride, pad=self.pad_hw)
         if self.b is not None:
-            out = out + self.b.dimshuffle("x", 0, "x", "x")
+            # out + b.dimshuffle("x", 0, "x", "x"), as one Op whose bias gradient is a
+            # multi-threaded channel sum (crmn_legacy.ops.channel)
+            out = add_channel_bias(out, self.b)
         return self.nonlinearity(out)

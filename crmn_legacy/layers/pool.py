@@ -16,7 +16,9 @@ class Pool2DLayer(Layer):
         y[n, c, i, j] = mean (or max) of x[n, c, p i : p i + p, p j : p j + p]
 
     The CRMN memory interface applies ``pool_size=2, mode="average"`` to every
-    residual-block output before the LSTM (paper section 3.2).
+    residual-block output before the LSTM (paper section 3.2).  Mean pooling
+    of a float input is the :class:`~crmn_legacy.ops.MeanPool` Op (one C pass
+    forward and backward); max pooling is written in graph form.
     """
 
     def __init__(self, incoming, pool_size=2, mode="average", name=None):
@@ -39,6 +41,10 @@ class Pool2DLayer(Layer):
 
     def get_output_for(self, input, deterministic=False, **kwargs):
         p = self.pool_size
+        if self.mode == "average" and input.dtype in ("float32", "float64"):
+            from ..ops import mean_pool
+
+            return mean_pool(input, p)
         n, c, h, w = input.shape
         ho, wo = h // p, w // p
         h_in, w_in = self.input_shape[2:]

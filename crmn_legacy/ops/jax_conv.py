@@ -27,6 +27,7 @@ from pytensor.link.jax.dispatch.shape import JAXShapeTuple
 from pytensor.tensor.basic import MakeVector
 
 from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, _pad_for
+from .pool import MeanPoolGrad
 
 __all__ = ["register", "jax_conv2d"]
 
@@ -96,13 +97,21 @@ def _funcify_grad_inputs(op, node=None, **kwargs):
     return conv2d_grad_inputs
 
 
-@node_rewriter([Conv2dGradWeights, Conv2dGradInputs])
+#: Op class -> position of its concrete-shape input (``kshape``, ``ishape``).
+SHAPE_INPUTS = {Conv2dGradWeights: 2, Conv2dGradInputs: 2, MeanPoolGrad: 1}
+
+
+@node_rewriter(list(SHAPE_INPUTS))
 def shape_input_as_tuple(fgraph, node):
-    """Replace the ``MakeVector`` shape input of a gradient Op by a ``JAXShapeTuple``."""
-    owner = node.inputs[2].owner
+    """Replace the ``MakeVector`` shape input of a node in :data:`SHAPE_INPUTS` by a ``JAXShapeTuple``."""
+    pos = SHAPE_INPUTS.get(type(node.op))
+    if pos is None:
+        return None
+    owner = node.inputs[pos].owner
     if owner is None or not isinstance(owner.op, MakeVector):
         return None
-    inputs = [*node.inputs[:2], JAXShapeTuple()(*owner.inputs)]
+    inputs = list(node.inputs)
+    inputs[pos] = JAXShapeTuple()(*owner.inputs)
     return node.op.make_node(*inputs).outputs
 
 

@@ -1,0 +1,57 @@
+"""support_code(common, template) and source_version(*names) -- C sources of our COps.
+
+Each Op family keeps its C code in ``c_code/``: a ``*_common.h`` of
+dtype-independent helpers and a ``*_template.c`` written once with the
+placeholders ``DTYPE`` (``float`` / ``double``) and ``NPYTYPE``
+(``NPY_FLOAT32`` / ``NPY_FLOAT64``), instantiated here for both dtypes.
+"""
+
+import hashlib
+import pathlib
+
+__all__ = ["C_DIR", "DTYPES", "read", "support_code", "source_version", "OpenMPMixin"]
+
+C_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
+#: dtype -> (C type, NumPy type number macro)
+DTYPES = {"float32": ("float", "NPY_FLOAT32"), "float64": ("double", "NPY_FLOAT64")}
+
+
+def read(name):
+    """read(name) -> str: the text of ``c_code/<name>``."""
+    return (C_DIR / name).read_text(encoding="utf-8")
+
+
+def support_code(common, template):
+    """support_code(common, template) -> str: ``common``, then ``template`` for float and for double."""
+    text = read(template)
+    return "\n".join([read(common)] + [text.replace("NPYTYPE", npy).replace("DTYPE", ctype)
+                                        for ctype, npy in DTYPES.values()])
+
+
+def source_version(*names):
+    """source_version(*names) -> int that changes whenever one of the named sources changes."""
+    return int(hashlib.sha256("".join(read(n) for n in names).encode()).hexdigest()[:12], 16)
+
+
+class OpenMPMixin:
+    """C build settings of an elementwise-style COp: OpenMP, ``-O3``, its two sources.
+
+    Subclasses set ``_c_sources = (common_header, template)``.
+    """
+
+    _c_sources = None
+
+    def c_headers(self, **kwargs):
+        return ["<omp.h>"]
+
+    def c_libraries(self, **kwargs):
+        return ["gomp"]
+
+    def c_compile_args(self, **kwargs):
+        return ["-fopenmp", "-O3"]
+
+    def c_support_code(self, **kwargs):
+        return support_code(*self._c_sources)
+
+    def c_code_cache_version(self):
+        return (1, source_version(*self._c_sources))

@@ -6,7 +6,7 @@ Ioffe & Szegedy (2015), as in He et al.'s CIFAR ResNets and Lasagne's
 
 import pytensor.tensor as pt
 
-from .. import init
+from .. import init, nonlinearities
 from .base import Layer
 
 __all__ = ["BatchNormLayer", "DEFAULT_ALPHA", "DEFAULT_EPSILON", "DEFAULT_IMPL", "IMPLS"]
@@ -35,9 +35,11 @@ def _resolve_impl(impl):
 
 
 class BatchNormLayer(Layer):
-    """BatchNormLayer(incoming, axes="auto", epsilon=1e-4, alpha=0.1, beta=init.Constant(0.0), gamma=init.Constant(1.0), mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None, impl=None)
+    """BatchNormLayer(incoming, axes="auto", epsilon=1e-4, alpha=0.1, beta=init.Constant(0.0), gamma=init.Constant(1.0), mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None, impl=None, nonlinearity=None)
 
-    y = gamma * (x - mu) * inv_std + beta,   inv_std = 1 / sqrt(sigma^2 + epsilon)
+    y = phi(gamma * (x - mu) * inv_std + beta),   inv_std = 1 / sqrt(sigma^2 + epsilon)
+
+    with phi the identity unless ``nonlinearity`` is given.
 
     Training (``deterministic=False``): mu, sigma^2 are the statistics of the
     current mini-batch over ``axes``; the running averages are updated by
@@ -70,6 +72,13 @@ class BatchNormLayer(Layer):
         gradient); ``"graph"`` the elementwise graph.  Identical maths.
         ``None``: ``$CRMN_BN_IMPL`` or :data:`DEFAULT_IMPL`.  Inference
         (running averages) always uses the graph form.
+    nonlinearity : callable, str or None
+        phi, applied after the normalisation: this layer is then
+        ``NonlinearityLayer(BatchNormLayer(...), phi)`` in one.  With
+        ``impl="fused"`` the rectifier is folded into the fused Ops
+        (``relu=True``: the forward writes ``max(y, 0)``, the gradient masks
+        by it), which saves two elementwise passes per layer; other
+        nonlinearities, and the graph form, apply phi in graph form.
 
     Extra ``get_output_for`` keywords (Lasagne's): ``batch_norm_use_averages``
     and ``batch_norm_update_averages`` (default: ``deterministic`` and
@@ -80,9 +89,10 @@ class BatchNormLayer(Layer):
 
     def __init__(self, incoming, axes="auto", epsilon=DEFAULT_EPSILON, alpha=DEFAULT_ALPHA,
                  beta=init.Constant(0.0), gamma=init.Constant(1.0),
-                 mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None, impl=None):
+                 mean=init.Constant(0.0), inv_std=init.Constant(1.0), name=None, impl=None, nonlinearity=None):
         super().__init__(incoming, name=name)
         self.impl = _resolve_impl(impl)
+        self.nonlinearity = nonlinearities.get(nonlinearity)
         ndim = len(self.input_shape)
         if axes == "auto":
             axes = (0,) + tuple(range(2, ndim))
@@ -109,6 +119,12 @@ class BatchNormLayer(Layer):
 
     def get_output_for(self, input, deterministic=False, updates=None, batch_norm_use_averages=None,
                        batch_norm_update_averages=None, **kwargs):
+        out, fused_relu = self._normalise(input, deterministic, updates, batch_norm_use_averages,
+                                          batch_norm_update_averages)
+        return out if fused_relu else self.nonlinearity(out)
+
+    def _normalise(self, input, deterministic, updates, batch_norm_use_averages, batch_norm_update_averages):
+        """(normalised output, whether the rectifier is already applied by the fused Op)."""
         use_averages = deterministic if batch_norm_use_averages is None else batch_norm_use_averages
         update_averages = (not deterministic) if batch_norm_update_averages is None else batch_norm_update_averages
         fused = None
@@ -129,7 +145,7 @@ class BatchNormLayer(Layer):
             updates[self.mean] = (1 - a) * self.mean + a * batch_mean.astype(self.mean.dtype)
             updates[self.inv_std] = (1 - a) * self.inv_std + a * batch_inv_std.astype(self.inv_std.dtype)
         if fused is not None and not use_averages:
-            return fused[0]
+            return fused[0], self._fuse_relu
         # broadcast the per-feature vectors back over the normalised axes
         pattern = []
         k = 0
@@ -144,7 +160,11 @@ class BatchNormLayer(Layer):
             out = out * self.gamma.dimshuffle(pattern)
         if self.beta is not None:
             out = out + self.beta.dimshuffle(pattern)
-        return out
+        return out, False
+
+    @property
+    def _fuse_relu(self):
+        return self.nonlinearity is nonlinearities.rectify
 
     def _fused(self, input):
         """(y, batch mean, batch inv_std) from the fused Op; absent gamma/beta are 1/0 constants."""
@@ -153,4 +173,4 @@ class BatchNormLayer(Layer):
         c = self.mean.get_value(borrow=True).shape[0]
         gamma = self.gamma if self.gamma is not None else pt.ones((c,), dtype=input.dtype)
         beta = self.beta if self.beta is not None else pt.zeros((c,), dtype=input.dtype)
-        return batch_norm_train(input, gamma, beta, self.epsilon)
+        return batch_norm_train(input, gamma, beta, self.epsilon, relu=self._fuse_relu)

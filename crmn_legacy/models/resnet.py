@@ -115,8 +115,13 @@ class _Builder:
         return Conv2DLayer(incoming, num_filters, size, stride=stride, pad="half", W=init.HeNormal(),
                            b=init.Constant(0.0) if self.conv_bias else None, nonlinearity=None, name=name)
 
-    def bn(self, incoming, name):
-        return BatchNormLayer(incoming, alpha=self.bn_alpha, epsilon=self.bn_epsilon, name=name)
+    def bn(self, incoming, name, nonlinearity=None):
+        return BatchNormLayer(incoming, alpha=self.bn_alpha, epsilon=self.bn_epsilon, name=name,
+                              nonlinearity=nonlinearity)
+
+    def bn_relu(self, incoming, name):
+        """BatchNorm then ReLU as one layer (one fused Op forward, one backward)."""
+        return self.bn(incoming, name, nonlinearity=nonlinearities.rectify)
 
     @staticmethod
     def relu(incoming, name):
@@ -134,13 +139,11 @@ def _block(b, x, width, stride, prefix, preact, bottleneck, residual):
     for j, (maps, size, s) in enumerate(specs, start=1):
         last = j == len(specs)
         if preact:
-            h = b.relu(b.bn(h, f"{prefix}.bn{j}"), f"{prefix}.relu{j}")
+            h = b.bn_relu(h, f"{prefix}.bn{j}")
             h = b.conv(h, maps, size, s, f"{prefix}.conv{j}")
         else:
             h = b.conv(h, maps, size, s, f"{prefix}.conv{j}")
-            h = b.bn(h, f"{prefix}.bn{j}")
-            if not last or not residual:
-                h = b.relu(h, f"{prefix}.relu{j}")
+            h = b.bn_relu(h, f"{prefix}.bn{j}") if not last or not residual else b.bn(h, f"{prefix}.bn{j}")
     if not residual:
         return h
     shortcut = x
@@ -218,7 +221,7 @@ def residual_network(n, k, num_classes=100, input_var=None, input_shape=INPUT_SH
     net = InputLayer(input_shape, input_var=input_var, name="input")
     net = b.conv(net, widths[0], 3, 1, "conv1")
     if not preact:
-        net = b.relu(b.bn(net, "bn1"), "relu1")
+        net = b.bn_relu(net, "bn1")
     block_outputs = []
     for s, width in enumerate(widths, start=1):
         for j in range(1, n + 1):
@@ -226,7 +229,7 @@ def residual_network(n, k, num_classes=100, input_var=None, input_shape=INPUT_SH
             net = _block(b, net, width, stride, f"stage{s}.block{j}", preact, bottleneck, residual)
             block_outputs.append(net)
     if preact:
-        net = b.relu(b.bn(net, "post.bn"), "post.relu")
+        net = b.bn_relu(net, "post.bn")
     features = GlobalPoolLayer(net, name="gap")
     if memory is not None:
         steps = []

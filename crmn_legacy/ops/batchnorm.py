@@ -18,6 +18,12 @@ axis, ``M`` values each:
   :math:`d\\gamma_c = \\sum dy\\,\\hat x` and
   :math:`dx = \\gamma_c r_c (dy - d\\beta_c / M - \\hat x\\, d\\gamma_c / M)`.
 
+With ``relu=True`` both fold in the rectifier that follows most BatchNorms
+of a ResNet: the forward returns :math:`\\max(y, 0)` and the gradient Op
+takes that output as a sixth input and masks :math:`dy` by :math:`[y > 0]`
+first (the subgradient 0 at 0), saving the two elementwise passes of a
+separate ``maximum`` and its gradient.
+
 Gradients reaching ``mean`` and ``inv_std`` (not used by training, whose
 running averages are updates) are added in graph form:
 :math:`\\partial\\mu/\\partial x = 1/M`, :math:`\\partial r/\\partial x = -r^2 \\hat x / M`.
@@ -36,7 +42,7 @@ from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
-from pytensor.scalar import float64
+from pytensor.scalar import float64, int64
 
 __all__ = ["batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train_reference",
            "batch_norm_grad_reference"]
@@ -70,22 +76,30 @@ def _bcast(v, ndim):
     return v.dimshuffle(["x", 0] + ["x"] * (ndim - 2))
 
 
-def batch_norm_train_reference(x, gamma, beta, epsilon):
-    """batch_norm_train_reference(x, gamma, beta, epsilon) -> (y, mean, inv_std)
+def batch_norm_train_reference(x, gamma, beta, epsilon, relu=False):
+    """batch_norm_train_reference(x, gamma, beta, epsilon, relu=False) -> (y, mean, inv_std)
 
     The graph form (what :class:`~crmn_legacy.layers.BatchNormLayer` builds
-    with ``impl="graph"``), used for the second derivatives and the tests.
+    with ``impl="graph"``), used for the second derivatives and the tests;
+    ``relu`` returns ``max(y, 0)``.
     """
     axes = _axes(x.ndim)
     mean = x.mean(axes)
     inv_std = pt.reciprocal(pt.sqrt(x.var(axes) + epsilon))
     y = (x - _bcast(mean, x.ndim)) * _bcast(inv_std, x.ndim) * _bcast(gamma, x.ndim) + _bcast(beta, x.ndim)
+    if relu:
+        y = pt.maximum(y, 0)
     return y, mean, inv_std
 
 
-def batch_norm_grad_reference(x, gamma, mean, inv_std, dy):
-    """batch_norm_grad_reference(x, gamma, mean, inv_std, dy) -> (dx, dgamma, dbeta) in graph form."""
+def batch_norm_grad_reference(x, gamma, mean, inv_std, dy, y=None):
+    """batch_norm_grad_reference(x, gamma, mean, inv_std, dy, y=None) -> (dx, dgamma, dbeta) in graph form.
+
+    ``y``: the forward output of a ``relu`` BatchNorm, whose mask ``y > 0`` is applied to ``dy`` first.
+    """
     nd, axes = x.ndim, _axes(x.ndim)
+    if y is not None:
+        dy = pt.switch(pt.gt(y, 0), dy, pt.zeros_like(dy))
     m = pt.cast(pt.prod([x.shape[a] for a in axes]), x.dtype)
     xhat = (x - _bcast(mean, nd)) * _bcast(inv_std, nd)
     dbeta = dy.sum(axes)
@@ -117,16 +131,17 @@ def _disconnected(g):
 
 
 class _BatchNormC(COp):
-    """Shared C settings: OpenMP, the support code, ``epsilon`` as a param."""
+    """Shared C settings: OpenMP, the support code, ``epsilon`` and ``relu`` as params."""
 
-    __props__ = ("epsilon",)
-    params_type = ParamsType(epsilon=float64)
+    __props__ = ("epsilon", "relu")
+    params_type = ParamsType(epsilon=float64, relu=int64)
 
-    def __init__(self, epsilon=1e-4):
+    def __init__(self, epsilon=1e-4, relu=False):
         epsilon = float(epsilon)
         if not epsilon > 0:
             raise ValueError(f"{type(self).__name__}: epsilon must be > 0, got {epsilon}")
         self.epsilon = epsilon
+        self.relu = bool(relu)
 
     def c_headers(self, **kwargs):
         return ["<math.h>", "<omp.h>"]
@@ -144,15 +159,15 @@ class _BatchNormC(COp):
         return (1, _source_version())
 
     def __str__(self):
-        return f"{type(self).__name__}{{eps={self.epsilon:g}}}"
+        return f"{type(self).__name__}{{eps={self.epsilon:g}{', relu' if self.relu else ''}}}"
 
 
 class BatchNormTrain(_BatchNormC):
-    """BatchNormTrain(epsilon=1e-4)(x, gamma, beta) -> (y, mean, inv_std)
+    """BatchNormTrain(epsilon=1e-4, relu=False)(x, gamma, beta) -> (y, mean, inv_std)
 
     Batch normalisation with the mini-batch statistics (see the module
     docstring); ``x`` (N, C, ...), ``gamma``, ``beta``, ``mean``, ``inv_std``
-    (C,).
+    (C,).  ``relu``: ``y`` is rectified, ``max(y, 0)``.
     """
 
     def make_node(self, x, gamma, beta):
@@ -172,6 +187,8 @@ class BatchNormTrain(_BatchNormC):
         inv = (1.0 / np.sqrt(var + self.epsilon)).astype(x.dtype)
         mean = mean.astype(x.dtype)
         y = (x - mean.reshape(shape)) * inv.reshape(shape) * gamma.reshape(shape) + beta.reshape(shape)
+        if self.relu:
+            y = np.maximum(y, 0)
         outputs[0][0], outputs[1][0], outputs[2][0] = y.astype(x.dtype), mean, inv
 
     def infer_shape(self, fgraph, node, shapes):
@@ -183,18 +200,20 @@ class BatchNormTrain(_BatchNormC):
         x, g, b = inputs
         y, m, i = outputs
         return f"""
-        if (crmn_bn_fwd_{ctype}({x}, {g}, {b}, {sub['params']}->epsilon, &{y}, &{m}, &{i}) != 0) {{
+        if (crmn_bn_fwd_{ctype}({x}, {g}, {b}, {sub['params']}->epsilon, (int){sub['params']}->relu,
+                                &{y}, &{m}, &{i}) != 0) {{
             {sub['fail']}
         }}
         """
 
     def pullback(self, inputs, outputs, output_grads):
         x, gamma, beta = inputs
-        _, mean, inv_std = outputs
+        y, mean, inv_std = outputs
         gy, gm, gi = output_grads
         if _disconnected(gy):
             gy = pt.zeros_like(x)
-        dx, dgamma, dbeta = BatchNormTrainGrad(self.epsilon)(x, gamma, mean, inv_std, gy)
+        mask = (y,) if self.relu else ()
+        dx, dgamma, dbeta = BatchNormTrainGrad(self.epsilon, self.relu)(x, gamma, mean, inv_std, gy, *mask)
         nd, axes = x.ndim, _axes(x.ndim)
         m = pt.cast(pt.prod([x.shape[a] for a in axes]), x.dtype)
         if not _disconnected(gm):
@@ -206,14 +225,15 @@ class BatchNormTrain(_BatchNormC):
 
 
 class BatchNormTrainGrad(_BatchNormC):
-    """BatchNormTrainGrad(epsilon=1e-4)(x, gamma, mean, inv_std, dy) -> (dx, dgamma, dbeta)
+    """BatchNormTrainGrad(epsilon=1e-4, relu=False)(x, gamma, mean, inv_std, dy[, y]) -> (dx, dgamma, dbeta)
 
     The gradient of :class:`BatchNormTrain`'s ``y`` (module docstring).
     ``epsilon`` is not used by the formula (``inv_std`` carries it); it is a
-    property so that the pair prints alike.
+    property so that the pair prints alike.  With ``relu`` the sixth input
+    ``y`` (the rectified forward output) masks ``dy`` by ``y > 0``.
     """
 
-    def make_node(self, x, gamma, mean, inv_std, dy):
+    def make_node(self, x, gamma, mean, inv_std, dy, y=None):
         name = "BatchNormTrainGrad"
         x = _as_x(x, name)
         gamma, mean, inv_std = (_as_vec(v, x, w, name) for v, w in
@@ -222,14 +242,28 @@ class BatchNormTrainGrad(_BatchNormC):
         if dy.ndim != x.ndim:
             raise TypeError(f"{name}: output gradient must have the input's {x.ndim} dimensions, got {dy.type}")
         dy = pt.cast(dy, x.dtype) if dy.dtype != x.dtype else dy
+        extra = []
+        if self.relu:
+            if y is None:
+                raise TypeError(f"{name}(relu=True) needs the forward output y as a sixth input")
+            y = pt.as_tensor_variable(y)
+            if y.ndim != x.ndim:
+                raise TypeError(f"{name}: forward output must have the input's {x.ndim} dimensions, got {y.type}")
+            extra = [pt.cast(y, x.dtype) if y.dtype != x.dtype else y]
+        elif y is not None:
+            raise TypeError(f"{name}: a forward output y is only taken with relu=True")
         c = x.type.shape[1]
-        return Apply(self, [x, gamma, mean, inv_std, dy],
+        return Apply(self, [x, gamma, mean, inv_std, dy, *extra],
                      [x.type(), pt.tensor(dtype=x.dtype, shape=(c,)), pt.tensor(dtype=x.dtype, shape=(c,))])
 
     def perform(self, node, inputs, outputs):
-        x, gamma, mean, inv, dy = inputs
+        x, gamma, mean, inv, dy = inputs[:5]
         if dy.shape != x.shape:
             raise ValueError(f"BatchNormTrainGrad: output gradient shape {dy.shape} != input shape {x.shape}")
+        if self.relu:
+            if inputs[5].shape != x.shape:
+                raise ValueError(f"BatchNormTrainGrad: forward output shape {inputs[5].shape} != input shape {x.shape}")
+            dy = np.where(inputs[5] > 0, dy, 0).astype(dy.dtype)
         axes = _axes(x.ndim)
         shape = (1, -1) + (1,) * (x.ndim - 2)
         m = x.size // x.shape[1]
@@ -247,7 +281,7 @@ class BatchNormTrainGrad(_BatchNormC):
 
     def c_code(self, node, name, inputs, outputs, sub):
         ctype = _DTYPES[node.inputs[0].dtype][0]
-        args = ", ".join(inputs)
+        args = ", ".join(inputs) + ("" if self.relu else ", NULL")
         dx, dg, db = outputs
         return f"""
         if (crmn_bn_grad_{ctype}({args}, &{dx}, &{dg}, &{db}) != 0) {{
@@ -269,12 +303,13 @@ class BatchNormTrainGrad(_BatchNormC):
         return pytensor.graph.replace.graph_replace(grads, dict(zip(dummies, inputs)), strict=False)
 
 
-def batch_norm_train(x, gamma, beta, epsilon=1e-4):
-    """batch_norm_train(x, gamma, beta, epsilon=1e-4) -> (y, mean, inv_std)
+def batch_norm_train(x, gamma, beta, epsilon=1e-4, relu=False):
+    """batch_norm_train(x, gamma, beta, epsilon=1e-4, relu=False) -> (y, mean, inv_std)
 
     Fused training-mode batch normalisation over every axis but 1:
     ``y = (x - mean) * inv_std * gamma + beta`` with the batch's ``mean`` and
-    ``inv_std = 1 / sqrt(var + epsilon)`` (biased variance), all returned.
+    ``inv_std = 1 / sqrt(var + epsilon)`` (biased variance), all returned;
+    ``relu=True`` returns ``max(y, 0)`` instead of ``y``.
 
     Raises
     ------
@@ -282,4 +317,4 @@ def batch_norm_train(x, gamma, beta, epsilon=1e-4):
         At graph build time for a non-float or < 2-D input, non-vector
         ``gamma`` / ``beta`` or (when known) a channel-count mismatch.
     """
-    return BatchNormTrain(epsilon)(x, gamma, beta)
+    return BatchNormTrain(epsilon, relu)(x, gamma, beta)

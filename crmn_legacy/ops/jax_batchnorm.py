@@ -2,7 +2,7 @@
 
 :class:`~crmn_legacy.ops.batchnorm.BatchNormTrain` and
 :class:`~crmn_legacy.ops.batchnorm.BatchNormTrainGrad` become the same
-formulas in ``jax.numpy`` (XLA fuses them).  Registered with
+formulas in ``jax.numpy`` (XLA fuses them), ``relu`` included.  Registered with
 ``pytensor.link.jax.dispatch.jax_funcify`` when :mod:`crmn_legacy.ops` is
 imported and JAX is installed.
 """
@@ -24,7 +24,7 @@ def _axes(ndim):
 
 
 def _funcify_train(op, **kwargs):
-    eps = op.epsilon
+    eps, relu = op.epsilon, op.relu
 
     def batch_norm_train(x, gamma, beta):
         axes, shape = _axes(x.ndim), _shape(x.ndim)
@@ -33,14 +33,18 @@ def _funcify_train(op, **kwargs):
         inv = 1.0 / jnp.sqrt(jnp.mean(xc * xc, axis=axes) + eps)
         inv = inv.astype(x.dtype)
         y = xc * inv.reshape(shape) * gamma.reshape(shape) + beta.reshape(shape)
+        if relu:
+            y = jnp.maximum(y, 0)
         return y, mean, inv
 
     return batch_norm_train
 
 
 def _funcify_grad(op, **kwargs):
-    def batch_norm_train_grad(x, gamma, mean, inv, dy):
+    def batch_norm_train_grad(x, gamma, mean, inv, dy, y=None):
         axes, shape = _axes(x.ndim), _shape(x.ndim)
+        if y is not None:  # relu=True: mask by the rectified forward output
+            dy = jnp.where(y > 0, dy, 0).astype(dy.dtype)
         m = x.size // x.shape[1]
         xhat = (x - mean.reshape(shape)) * inv.reshape(shape)
         dbeta = jnp.sum(dy, axis=axes)

@@ -8,6 +8,8 @@ imported and JAX is installed.
 """
 
 import jax.numpy as jnp
+import numpy as np
+from pytensor.graph.basic import Constant
 from pytensor.link.jax.dispatch import jax_funcify
 
 from .pool import MeanPool, MeanPoolGrad
@@ -33,6 +35,8 @@ def _funcify_pool_grad(op, node=None, **kwargs):
     # from ``ishape`` (a constant, or a JAXShapeTuple of traced shapes: see
     # jax_conv.SHAPE_INPUTS, whose rewrite covers MeanPoolGrad)
     static_hw = tuple(node.outputs[0].type.shape[2:]) if node is not None else (None, None)
+    if None in static_hw and node is not None and isinstance(node.inputs[1], Constant):
+        static_hw = tuple(int(v) for v in np.asarray(node.inputs[1].data))
 
     def mean_pool_grad(gy, ishape):
         h, w = (int(s) for s in (static_hw if None not in static_hw else ishape))

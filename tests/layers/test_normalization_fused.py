@@ -14,10 +14,10 @@ from crmn_legacy.layers import normalization
 from crmn_legacy.ops.batchnorm import BatchNormTrain
 
 
-def _layer(impl, x):
+def _layer(impl, x, nonlinearity=None):
     inp = InputLayer((None, 3, 4, 5), input_var=x)
     bn = BatchNormLayer(inp, name="bn", impl=impl, gamma=lambda s: np.linspace(0.5, 1.5, s[0]).astype("float32"),
-                        beta=lambda s: np.linspace(-1, 1, s[0]).astype("float32"))
+                        beta=lambda s: np.linspace(-1, 1, s[0]).astype("float32"), nonlinearity=nonlinearity)
     return bn
 
 
@@ -29,11 +29,13 @@ def test_impl_option_and_default():
         _layer("cudnn", x)
 
 
-def test_fused_layer_equals_graph_layer():
+@pytest.mark.parametrize("nonlinearity", [None, "rectify", "tanh"])
+def test_fused_layer_equals_graph_layer(nonlinearity):
+    """Same outputs, updates and gradients; with a rectifier the fused Op applies it (relu=True)."""
     x = pt.tensor4("x")
     outs = []
     for impl in ("fused", "graph"):
-        bn = _layer(impl, x)
+        bn = _layer(impl, x, nonlinearity)
         y, upd = get_output(bn, return_updates=True)
         y_det = get_output(bn, deterministic=True)
         grads = pytensor.grad((y * pt.sin(x)).sum(), [x, bn.gamma, bn.beta])
@@ -41,6 +43,8 @@ def test_fused_layer_equals_graph_layer():
     f = function([x], outs)
     ops = {type(n.op) for n in f.maker.fgraph.apply_nodes}
     assert BatchNormTrain in ops
+    fused_relu = [n.op.relu for n in f.maker.fgraph.apply_nodes if isinstance(n.op, BatchNormTrain)]
+    assert fused_relu == [nonlinearity == "rectify"]
     data = (np.random.default_rng(0).standard_normal((6, 3, 4, 5)) * 3 + 1).astype("float32")
     res = f(data)
     half = len(res) // 2

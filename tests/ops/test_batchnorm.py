@@ -134,3 +134,56 @@ def test_channel_mismatch_at_run_time_is_a_clear_error():
     data = _data((2, 3, 2, 2), "float32")
     with pytest.raises(ValueError, match="gamma"):
         f(data[0], data[1][:2], data[2])
+
+
+# ----------------------------------------------------------------------------- relu=True (BatchNorm + ReLU)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_fused_equals_graph_form(dtype):
+    """relu=True equals maximum(graph-form BN, 0): values, first and second derivatives."""
+    x, g, b = pt.tensor4("x", dtype=dtype), pt.vector("g", dtype=dtype), pt.vector("b", dtype=dtype)
+    gy = pt.tensor4("gy", dtype=dtype)
+    outs = []
+    for build in (batch_norm_train, batch_norm_train_reference):
+        y, m, i = build(x, g, b, EPS, relu=True)
+        cost = (y * gy).sum() + 0.3 * (m ** 2).sum() + 0.2 * (i ** 2).sum()
+        gx, gg, gb = pytensor.grad(cost, [x, g, b])
+        outs += [y, gx, gg, gb, pytensor.grad((gx ** 2).sum(), x)]
+    f = function([x, g, b, gy], outs)
+    fused = [n.op for n in f.maker.fgraph.toposort() if isinstance(n.op, (BatchNormTrain, BatchNormTrainGrad))]
+    assert fused and all(op.relu for op in fused if isinstance(op, BatchNormTrainGrad) and op.relu) and \
+        any(isinstance(op, BatchNormTrain) and op.relu for op in fused)
+    data = _data((4, 3, 5, 6), dtype)
+    res = f(*data)
+    assert (res[0] >= 0).all() and (res[0] == 0).any() and (res[0] > 0).any()
+    for got, ref in zip(res[:5], res[5:]):
+        np.testing.assert_allclose(got, ref, **TOL[dtype])
+
+
+def test_relu_c_equals_perform_and_verify_grad():
+    from pytensor.compile.mode import Mode
+
+    x, g, b, gy = pt.tensor4("x"), pt.vector("g"), pt.vector("b"), pt.tensor4("gy")
+    y = batch_norm_train(x, g, b, EPS, relu=True)[0]
+    outs = [y, *pytensor.grad((y * gy).sum(), [x, g, b])]
+    data = _data((3, 2, 4, 5), "float32")
+    for got, ref in zip(function([x, g, b, gy], outs)(*data),
+                        function([x, g, b, gy], outs, mode=Mode(linker="py", optimizer="fast_run"))(*data)):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+    rng = np.random.default_rng(5)
+    xv, gv, bv, _ = _data((3, 2, 3, 2), "float64")
+    verify_grad(lambda x, g, b: batch_norm_train(x, g, b, EPS, relu=True)[0], [xv, gv, bv], rng=rng,
+                mode=get_mode())
+    yv = np.maximum(rng.standard_normal((3, 2, 3, 2)), 0)
+    mean, inv = rng.standard_normal(2), rng.uniform(0.5, 2.0, 2)
+    for k in range(3):
+        verify_grad(lambda x, g, m, i, dy, k=k: BatchNormTrainGrad(EPS, relu=True)(x, g, m, i, dy, yv)[k],
+                    [xv, gv, mean, inv, rng.standard_normal((3, 2, 3, 2))], rng=rng, mode=get_mode())
+
+
+def test_relu_grad_op_needs_the_forward_output():
+    x, g, m, i, dy = pt.tensor4("x"), pt.vector("g"), pt.vector("m"), pt.vector("i"), pt.tensor4("dy")
+    with pytest.raises(TypeError, match="sixth input"):
+        BatchNormTrainGrad(EPS, relu=True)(x, g, m, i, dy)
+    with pytest.raises(TypeError, match="only taken with relu=True"):
+        BatchNormTrainGrad(EPS)(x, g, m, i, dy, dy)
+    assert "relu" in str(BatchNormTrain(EPS, relu=True)) and "relu" not in str(BatchNormTrain(EPS))

@@ -130,3 +130,13 @@ def test_jax_matches_c():
     res_j = function([x], [y, gx, ggx], mode="JAX")(xv)
     for c, j in zip(res_c, res_j):
         np.testing.assert_allclose(np.asarray(j), c, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.jax
+def test_jax_grad_op_with_a_constant_shape():
+    """Regression: a constant ``ishape`` reaches the jitted function as a traced array; the
+    dispatch must read the constant from the node (the tour's CRMN failed with ConcretizationTypeError)."""
+    gy = pt.tensor4("gy")
+    dx = MeanPoolGrad(2)(gy, (7, 6))
+    gyv = RNG.standard_normal((2, 3, 3, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(function([gy], dx, mode="JAX")(gyv)), function([gy], dx)(gyv), rtol=1e-6)

@@ -6,13 +6,14 @@
  *
  * forward   mu_c = 1/M sum x,  var_c = 1/M sum (x - mu_c)^2  (two passes),
  *           inv_c = 1/sqrt(var_c + eps),
- *           y = (x - mu_c) * inv_c * gamma_c + beta_c
+ *           y = (x - mu_c) * inv_c * gamma_c + beta_c,   or max(that, 0) when relu
  * backward  xhat = (x - mu_c) inv_c,  dbeta_c = sum dy,  dgamma_c = sum dy xhat,
  *           dx = gamma_c inv_c (dy - dbeta_c / M - xhat dgamma_c / M)
+ *           where, when relu, dy is first masked by the forward output: dy [y > 0]
  * Channels are shared out between OpenMP threads.
  */
 
-static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayObject *ba, double eps,
+static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayObject *ba, double eps, int relu,
                                   PyArrayObject **y_out, PyArrayObject **m_out, PyArrayObject **i_out)
 {
     const npy_intp N = PyArray_DIMS(xa)[0], C = PyArray_DIMS(xa)[1];
@@ -39,6 +40,7 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
         for (npy_intp n = 0; n < N; ++n) {
             const DTYPE *xr = x + (n * C + c) * S;
             DTYPE acc = 0;
+#pragma omp simd reduction(+ : acc)
             for (npy_intp s = 0; s < S; ++s) acc += xr[s];
             sum += (double)acc;
         }
@@ -46,6 +48,7 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
         for (npy_intp n = 0; n < N; ++n) {
             const DTYPE *xr = x + (n * C + c) * S;
             DTYPE acc = 0;
+#pragma omp simd reduction(+ : acc)
             for (npy_intp s = 0; s < S; ++s) {
                 const DTYPE d = xr[s] - mu;
                 acc += d * d;
@@ -57,7 +60,14 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
         for (npy_intp n = 0; n < N; ++n) {
             const DTYPE *xr = x + (n * C + c) * S;
             DTYPE *yr = y + (n * C + c) * S;
-            for (npy_intp s = 0; s < S; ++s) yr[s] = (xr[s] - mu) * inv * g + b;
+            if (relu) {
+                for (npy_intp s = 0; s < S; ++s) {
+                    const DTYPE v = (xr[s] - mu) * inv * g + b;
+                    yr[s] = v > 0 ? v : 0;
+                }
+            } else {
+                for (npy_intp s = 0; s < S; ++s) yr[s] = (xr[s] - mu) * inv * g + b;
+            }
         }
         mo[c] = mu;
         io[c] = inv;
@@ -66,8 +76,8 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
 }
 
 static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayObject *ma, PyArrayObject *ia,
-                                   PyArrayObject *dya, PyArrayObject **dx_out, PyArrayObject **dg_out,
-                                   PyArrayObject **db_out)
+                                   PyArrayObject *dya, PyArrayObject *ya, PyArrayObject **dx_out,
+                                   PyArrayObject **dg_out, PyArrayObject **db_out)
 {
     const char *op = "BatchNormTrainGrad";
     const npy_intp N = PyArray_DIMS(xa)[0], C = PyArray_DIMS(xa)[1];
@@ -81,10 +91,16 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
         PyErr_Format(PyExc_ValueError, "%s: the output gradient's shape differs from the input's", op);
         return -1;
     }
+    if (ya != NULL && (PyArray_NDIM(ya) != PyArray_NDIM(xa) ||
+                       !PyArray_CompareLists(PyArray_DIMS(ya), PyArray_DIMS(xa), PyArray_NDIM(xa)))) {
+        PyErr_Format(PyExc_ValueError, "%s: the forward output's shape differs from the input's", op);
+        return -1;
+    }
     if (crmn_bn_prepare(dx_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE) ||
         crmn_bn_prepare(dg_out, 1, &C, NPYTYPE) || crmn_bn_prepare(db_out, 1, &C, NPYTYPE))
         return -1;
     const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *dy = (const DTYPE *)PyArray_DATA(dya);
+    const DTYPE *yf = ya != NULL ? (const DTYPE *)PyArray_DATA(ya) : NULL; /* relu mask source */
     const DTYPE *gamma = (const DTYPE *)PyArray_DATA(ga);
     const DTYPE *mean = (const DTYPE *)PyArray_DATA(ma), *invs = (const DTYPE *)PyArray_DATA(ia);
     DTYPE *dx = (DTYPE *)PyArray_DATA(*dx_out);
@@ -98,9 +114,20 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
         for (npy_intp n = 0; n < N; ++n) {
             const DTYPE *xr = x + (n * C + c) * S, *gr = dy + (n * C + c) * S;
             DTYPE a0 = 0, a1 = 0;
-            for (npy_intp s = 0; s < S; ++s) {
-                a0 += gr[s];
-                a1 += gr[s] * (xr[s] - mu);
+            if (yf != NULL) {
+                const DTYPE *yr = yf + (n * C + c) * S;
+#pragma omp simd reduction(+ : a0, a1)
+                for (npy_intp s = 0; s < S; ++s) {
+                    const DTYPE g = yr[s] > 0 ? gr[s] : 0;
+                    a0 += g;
+                    a1 += g * (xr[s] - mu);
+                }
+            } else {
+#pragma omp simd reduction(+ : a0, a1)
+                for (npy_intp s = 0; s < S; ++s) {
+                    a0 += gr[s];
+                    a1 += gr[s] * (xr[s] - mu);
+                }
             }
             sdy += (double)a0;
             sdyx += (double)a1;
@@ -111,7 +138,13 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
         for (npy_intp n = 0; n < N; ++n) {
             const DTYPE *xr = x + (n * C + c) * S, *gr = dy + (n * C + c) * S;
             DTYPE *dr = dx + (n * C + c) * S;
-            for (npy_intp s = 0; s < S; ++s) dr[s] = scale * (gr[s] - mdb - (xr[s] - mu) * inv * mdg);
+            if (yf != NULL) {
+                const DTYPE *yr = yf + (n * C + c) * S;
+                for (npy_intp s = 0; s < S; ++s)
+                    dr[s] = scale * ((yr[s] > 0 ? gr[s] : 0) - mdb - (xr[s] - mu) * inv * mdg);
+            } else {
+                for (npy_intp s = 0; s < S; ++s) dr[s] = scale * (gr[s] - mdb - (xr[s] - mu) * inv * mdg);
+            }
         }
         dg[c] = dgamma;
         db[c] = dbeta;
@@ -119,27 +152,30 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
     return 0;
 }
 
-static int crmn_bn_fwd_DTYPE(PyArrayObject *x, PyArrayObject *g, PyArrayObject *b, double eps, PyArrayObject **y,
-                             PyArrayObject **m, PyArrayObject **i)
+static int crmn_bn_fwd_DTYPE(PyArrayObject *x, PyArrayObject *g, PyArrayObject *b, double eps, int relu,
+                             PyArrayObject **y, PyArrayObject **m, PyArrayObject **i)
 {
     PyArrayObject *xa = crmn_bn_contig(x, NPYTYPE), *ga = NULL, *ba = NULL;
     int ret = -1;
     if (xa && (ga = crmn_bn_contig(g, NPYTYPE)) && (ba = crmn_bn_contig(b, NPYTYPE)))
-        ret = crmn_bn_fwd_impl_DTYPE(xa, ga, ba, eps, y, m, i);
+        ret = crmn_bn_fwd_impl_DTYPE(xa, ga, ba, eps, relu, y, m, i);
     Py_XDECREF(xa);
     Py_XDECREF(ga);
     Py_XDECREF(ba);
     return ret;
 }
 
+/* y: the forward output (relu mask), or NULL without relu. */
 static int crmn_bn_grad_DTYPE(PyArrayObject *x, PyArrayObject *g, PyArrayObject *m, PyArrayObject *i,
-                              PyArrayObject *dy, PyArrayObject **dx, PyArrayObject **dg, PyArrayObject **db)
+                              PyArrayObject *dy, PyArrayObject *y, PyArrayObject **dx, PyArrayObject **dg,
+                              PyArrayObject **db)
 {
-    PyArrayObject *in[5] = {x, g, m, i, dy}, *c[5] = {NULL, NULL, NULL, NULL, NULL};
+    PyArrayObject *in[6] = {x, g, m, i, dy, y}, *c[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    const int n_in = y != NULL ? 6 : 5;
     int ret = 0;
-    for (int k = 0; k < 5 && ret == 0; ++k)
+    for (int k = 0; k < n_in && ret == 0; ++k)
         if ((c[k] = crmn_bn_contig(in[k], NPYTYPE)) == NULL) ret = -1;
-    if (ret == 0) ret = crmn_bn_grad_impl_DTYPE(c[0], c[1], c[2], c[3], c[4], dx, dg, db);
-    for (int k = 0; k < 5; ++k) Py_XDECREF(c[k]);
+    if (ret == 0) ret = crmn_bn_grad_impl_DTYPE(c[0], c[1], c[2], c[3], c[4], c[5], dx, dg, db);
+    for (int k = 0; k < n_in; ++k) Py_XDECREF(c[k]);
     return ret;
 }

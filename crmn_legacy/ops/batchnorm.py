@@ -33,8 +33,6 @@ formula, so derivatives of any order exist.  C code in
 NumPy ``perform``, JAX dispatch in :mod:`crmn_legacy.ops.jax_batchnorm`.
 """
 
-import pathlib
-
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
@@ -44,28 +42,10 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import float64, int64
 
+from ._c_templates import DTYPES as _DTYPES, OpenMPMixin
+
 __all__ = ["batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train_reference",
            "batch_norm_grad_reference"]
-
-_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
-_SOURCES = ("batchnorm_common.h", "batchnorm_template.c")
-_DTYPES = {"float32": ("float", "NPY_FLOAT32"), "float64": ("double", "NPY_FLOAT64")}
-
-
-def _support_code():
-    common, template = ((_DIR / n).read_text(encoding="utf-8") for n in _SOURCES)
-    parts = [common]
-    for ctype, npytype in _DTYPES.values():
-        parts.append(template.replace("NPYTYPE", npytype).replace("DTYPE", ctype))
-    return "\n".join(parts)
-
-
-def _source_version():
-    import hashlib
-
-    text = "".join((_DIR / n).read_text(encoding="utf-8") for n in _SOURCES)
-    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
-
 
 def _axes(ndim):
     return (0,) + tuple(range(2, ndim))
@@ -130,11 +110,12 @@ def _disconnected(g):
     return g is None or isinstance(g.type, DisconnectedType)
 
 
-class _BatchNormC(COp):
+class _BatchNormC(OpenMPMixin, COp):
     """Shared C settings: OpenMP, the support code, ``epsilon`` and ``relu`` as params."""
 
     __props__ = ("epsilon", "relu")
     params_type = ParamsType(epsilon=float64, relu=int64)
+    _c_sources = ("batchnorm_common.h", "batchnorm_template.c")
 
     def __init__(self, epsilon=1e-4, relu=False):
         epsilon = float(epsilon)
@@ -144,19 +125,7 @@ class _BatchNormC(COp):
         self.relu = bool(relu)
 
     def c_headers(self, **kwargs):
-        return ["<math.h>", "<omp.h>"]
-
-    def c_libraries(self, **kwargs):
-        return ["gomp"]
-
-    def c_compile_args(self, **kwargs):
-        return ["-fopenmp", "-O3"]
-
-    def c_support_code(self, **kwargs):
-        return _support_code()
-
-    def c_code_cache_version(self):
-        return (1, _source_version())
+        return ["<math.h>", *super().c_headers(**kwargs)]
 
     def __str__(self):
         return f"{type(self).__name__}{{eps={self.epsilon:g}{', relu' if self.relu else ''}}}"

@@ -21,10 +21,14 @@ def read(name):
     return (C_DIR / name).read_text(encoding="utf-8")
 
 
+#: Helpers every Op family's support code starts with.
+SHARED_HEADER = "crmn_common.h"
+
+
 def support_code(common, template):
-    """support_code(common, template) -> str: ``common``, then ``template`` for float and for double."""
+    """support_code(common, template) -> str: :data:`SHARED_HEADER`, ``common``, then ``template`` for float and for double."""
     text = read(template)
-    return "\n".join([read(common)] + [text.replace("NPYTYPE", npy).replace("DTYPE", ctype)
+    return "\n".join([read(SHARED_HEADER), read(common)] + [text.replace("NPYTYPE", npy).replace("DTYPE", ctype)
                                         for ctype, npy in DTYPES.values()])
 
 
@@ -54,4 +58,4 @@ class OpenMPMixin:
         return support_code(*self._c_sources)
 
     def c_code_cache_version(self):
-        return (1, source_version(*self._c_sources))
+        return (1, source_version(SHARED_HEADER, *self._c_sources))

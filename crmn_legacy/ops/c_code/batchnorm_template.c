@@ -25,15 +25,15 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
         PyErr_SetString(PyExc_ValueError, "BatchNormTrain: batch statistics of an empty batch");
         return -1;
     }
-    if (crmn_bn_prepare(y_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE) ||
-        crmn_bn_prepare(m_out, 1, &C, NPYTYPE) || crmn_bn_prepare(i_out, 1, &C, NPYTYPE))
+    if (crmn_prepare(y_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE) ||
+        crmn_prepare(m_out, 1, &C, NPYTYPE) || crmn_prepare(i_out, 1, &C, NPYTYPE))
         return -1;
     const DTYPE *x = (const DTYPE *)PyArray_DATA(xa);
     const DTYPE *gamma = (const DTYPE *)PyArray_DATA(ga), *beta = (const DTYPE *)PyArray_DATA(ba);
     DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);
     DTYPE *mo = (DTYPE *)PyArray_DATA(*m_out), *io = (DTYPE *)PyArray_DATA(*i_out);
     const double M = (double)N * (double)S;
-    const int nt = crmn_bn_threads(C, N * S);
+    const int nt = crmn_threads(C, C * N * S, 32768);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
     for (npy_intp c = 0; c < C; ++c) {
         double sum = 0.0, ssq = 0.0;
@@ -96,8 +96,8 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
         PyErr_Format(PyExc_ValueError, "%s: the forward output's shape differs from the input's", op);
         return -1;
     }
-    if (crmn_bn_prepare(dx_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE) ||
-        crmn_bn_prepare(dg_out, 1, &C, NPYTYPE) || crmn_bn_prepare(db_out, 1, &C, NPYTYPE))
+    if (crmn_prepare(dx_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE) ||
+        crmn_prepare(dg_out, 1, &C, NPYTYPE) || crmn_prepare(db_out, 1, &C, NPYTYPE))
         return -1;
     const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *dy = (const DTYPE *)PyArray_DATA(dya);
     const DTYPE *yf = ya != NULL ? (const DTYPE *)PyArray_DATA(ya) : NULL; /* relu mask source */
@@ -106,7 +106,7 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
     DTYPE *dx = (DTYPE *)PyArray_DATA(*dx_out);
     DTYPE *dg = (DTYPE *)PyArray_DATA(*dg_out), *db = (DTYPE *)PyArray_DATA(*db_out);
     const double M = (double)N * (double)S;
-    const int nt = crmn_bn_threads(C, N * S);
+    const int nt = crmn_threads(C, C * N * S, 32768);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
     for (npy_intp c = 0; c < C; ++c) {
         const DTYPE mu = mean[c], inv = invs[c];
@@ -155,9 +155,9 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
 static int crmn_bn_fwd_DTYPE(PyArrayObject *x, PyArrayObject *g, PyArrayObject *b, double eps, int relu,
                              PyArrayObject **y, PyArrayObject **m, PyArrayObject **i)
 {
-    PyArrayObject *xa = crmn_bn_contig(x, NPYTYPE), *ga = NULL, *ba = NULL;
+    PyArrayObject *xa = crmn_contig(x, NPYTYPE), *ga = NULL, *ba = NULL;
     int ret = -1;
-    if (xa && (ga = crmn_bn_contig(g, NPYTYPE)) && (ba = crmn_bn_contig(b, NPYTYPE)))
+    if (xa && (ga = crmn_contig(g, NPYTYPE)) && (ba = crmn_contig(b, NPYTYPE)))
         ret = crmn_bn_fwd_impl_DTYPE(xa, ga, ba, eps, relu, y, m, i);
     Py_XDECREF(xa);
     Py_XDECREF(ga);
@@ -174,7 +174,7 @@ static int crmn_bn_grad_DTYPE(PyArrayObject *x, PyArrayObject *g, PyArrayObject 
     const int n_in = y != NULL ? 6 : 5;
     int ret = 0;
     for (int k = 0; k < n_in && ret == 0; ++k)
-        if ((c[k] = crmn_bn_contig(in[k], NPYTYPE)) == NULL) ret = -1;
+        if ((c[k] = crmn_contig(in[k], NPYTYPE)) == NULL) ret = -1;
     if (ret == 0) ret = crmn_bn_grad_impl_DTYPE(c[0], c[1], c[2], c[3], c[4], c[5], dx, dg, db);
     for (int k = 0; k < n_in; ++k) Py_XDECREF(c[k]);
     return ret;

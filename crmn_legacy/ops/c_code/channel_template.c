@@ -12,20 +12,20 @@ static int crmn_add_channel_bias_DTYPE(PyArrayObject *x_in, PyArrayObject *b_in,
 {
     const char *op = "AddChannelBias";
     npy_intp N, C, S;
-    PyArrayObject *xa = crmn_ch_contig(x_in, NPYTYPE), *ba = NULL;
+    PyArrayObject *xa = crmn_contig(x_in, NPYTYPE), *ba = NULL;
     int ret = -1;
-    if (xa == NULL || (ba = crmn_ch_contig(b_in, NPYTYPE)) == NULL) goto done;
+    if (xa == NULL || (ba = crmn_contig(b_in, NPYTYPE)) == NULL) goto done;
     if (crmn_ch_dims(xa, op, &N, &C, &S)) goto done;
     if (PyArray_NDIM(ba) != 1 || PyArray_DIMS(ba)[0] != C) {
         PyErr_Format(PyExc_ValueError, "%s: bias must be a vector of %ld channel values", op, (long)C);
         goto done;
     }
-    if (crmn_ch_prepare(y_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE)) goto done;
+    if (crmn_prepare(y_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE)) goto done;
     {
         const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *b = (const DTYPE *)PyArray_DATA(ba);
         DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);
         const npy_intp rows = N * C;
-        const int nt = crmn_ch_threads(rows, rows * S);
+        const int nt = crmn_threads(rows, rows * S, 65536);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (npy_intp r = 0; r < rows; ++r) {
             const DTYPE bc = b[r % C];
@@ -44,15 +44,15 @@ done:
 static int crmn_channel_sum_DTYPE(PyArrayObject *x_in, PyArrayObject **g_out)
 {
     npy_intp N, C, S;
-    PyArrayObject *xa = crmn_ch_contig(x_in, NPYTYPE);
+    PyArrayObject *xa = crmn_contig(x_in, NPYTYPE);
     int ret = -1;
     if (xa == NULL) goto done;
     if (crmn_ch_dims(xa, "ChannelSum", &N, &C, &S)) goto done;
-    if (crmn_ch_prepare(g_out, 1, &C, NPYTYPE)) goto done;
+    if (crmn_prepare(g_out, 1, &C, NPYTYPE)) goto done;
     {
         const DTYPE *x = (const DTYPE *)PyArray_DATA(xa);
         DTYPE *g = (DTYPE *)PyArray_DATA(*g_out);
-        const int nt = crmn_ch_threads(C, N * C * S);
+        const int nt = crmn_threads(C, N * C * S, 65536);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (npy_intp c = 0; c < C; ++c) {
             double sum = 0.0;

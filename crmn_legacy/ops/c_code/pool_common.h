@@ -2,15 +2,6 @@
 #ifndef CRMN_POOL_COMMON_H
 #define CRMN_POOL_COMMON_H
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-static PyArrayObject *crmn_pool_contig(PyArrayObject *a, int typenum)
-{
-    return (PyArrayObject *)PyArray_FROMANY((PyObject *)a, typenum, 0, 0, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
-}
-
 static int crmn_pool_check4(PyArrayObject *a, const char *op, const char *what)
 {
     if (PyArray_NDIM(a) != 4) {
@@ -40,30 +31,6 @@ static int crmn_pool_read_pair(PyArrayObject *v, npy_int64 out[2])
     out[0] = *(npy_int64 *)PyArray_GETPTR1(v, 0);
     out[1] = *(npy_int64 *)PyArray_GETPTR1(v, 1);
     return 0;
-}
-
-/* Make *out a C-contiguous writeable 4-D array of the given shape, reusing it when possible. */
-static int crmn_pool_prepare(PyArrayObject **out, const npy_intp *dims, int typenum)
-{
-    if (*out != NULL && PyArray_NDIM(*out) == 4 && PyArray_TYPE(*out) == typenum &&
-        PyArray_IS_C_CONTIGUOUS(*out) && PyArray_ISWRITEABLE(*out) &&
-        PyArray_CompareLists(PyArray_DIMS(*out), (npy_intp *)dims, 4))
-        return 0;
-    Py_XDECREF(*out);
-    *out = (PyArrayObject *)PyArray_EMPTY(4, (npy_intp *)dims, typenum, 0);
-    return *out == NULL ? -1 : 0;
-}
-
-/* Threads for `planes` planes of `per` elements: one when the work is tiny. */
-static int crmn_pool_threads(npy_intp planes, npy_intp per)
-{
-    int nt = 1;
-#ifdef _OPENMP
-    nt = omp_get_max_threads();
-#endif
-    if ((npy_intp)nt > planes) nt = (int)planes;
-    if (planes * per < 65536) nt = 1;
-    return nt < 1 ? 1 : nt;
 }
 
 #endif /* CRMN_POOL_COMMON_H */

@@ -13,7 +13,7 @@
 
 static int crmn_meanpool_fwd_DTYPE(PyArrayObject *x_in, int p, PyArrayObject **y_out)
 {
-    PyArrayObject *xa = crmn_pool_contig(x_in, NPYTYPE);
+    PyArrayObject *xa = crmn_contig(x_in, NPYTYPE);
     if (xa == NULL) return -1;
     if (crmn_pool_check4(xa, "MeanPool", "input") || crmn_pool_check_size(xa, p)) {
         Py_DECREF(xa);
@@ -22,14 +22,14 @@ static int crmn_meanpool_fwd_DTYPE(PyArrayObject *x_in, int p, PyArrayObject **y
     const npy_intp *d = PyArray_DIMS(xa);
     const npy_intp planes = d[0] * d[1], H = d[2], W = d[3], Ho = H / p, Wo = W / p;
     npy_intp od[4] = {d[0], d[1], Ho, Wo};
-    if (crmn_pool_prepare(y_out, od, NPYTYPE)) {
+    if (crmn_prepare(y_out, 4, od, NPYTYPE)) {
         Py_DECREF(xa);
         return -1;
     }
     const DTYPE *x = (const DTYPE *)PyArray_DATA(xa);
     DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);
     const DTYPE scale = (DTYPE)(1.0 / ((double)p * p));
-    const int nt = crmn_pool_threads(planes, H * W);
+    const int nt = crmn_threads(planes, planes * H * W, 65536);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (npy_intp q = 0; q < planes; ++q) {
         const DTYPE *xp = x + q * H * W;
@@ -57,7 +57,7 @@ static int crmn_meanpool_grad_DTYPE(PyArrayObject *gy_in, PyArrayObject *ishape,
 {
     npy_int64 hw[2];
     if (crmn_pool_read_pair(ishape, hw)) return -1;
-    PyArrayObject *ga = crmn_pool_contig(gy_in, NPYTYPE);
+    PyArrayObject *ga = crmn_contig(gy_in, NPYTYPE);
     if (ga == NULL) return -1;
     if (crmn_pool_check4(ga, "MeanPoolGrad", "output gradient")) {
         Py_DECREF(ga);
@@ -73,14 +73,14 @@ static int crmn_meanpool_grad_DTYPE(PyArrayObject *gy_in, PyArrayObject *ishape,
         return -1;
     }
     npy_intp od[4] = {d[0], d[1], H, W};
-    if (crmn_pool_prepare(dx_out, od, NPYTYPE)) {
+    if (crmn_prepare(dx_out, 4, od, NPYTYPE)) {
         Py_DECREF(ga);
         return -1;
     }
     const DTYPE *gy = (const DTYPE *)PyArray_DATA(ga);
     DTYPE *dx = (DTYPE *)PyArray_DATA(*dx_out);
     const DTYPE scale = (DTYPE)(1.0 / ((double)p * p));
-    const int nt = crmn_pool_threads(planes, H * W);
+    const int nt = crmn_threads(planes, planes * H * W, 65536);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (npy_intp q = 0; q < planes; ++q) {
         const DTYPE *gp = gy + q * Ho * Wo;

@@ -12,11 +12,17 @@ each of which the user can override with ``PYTENSOR_FLAGS``:
    ``scipy_``-prefixed symbols (``scipy_sgemm_``); we link it with an rpath and
    map PyTensor's Fortran names onto the prefixed ones with ``-D`` macros
    (``-Dsgemm_=scipy_sgemm_``).  A user who sets ``blas__ldflags`` keeps it.
+3. ``openmp`` for PyTensor's own elementwise C loops when
+   ``CRMN_ELEMWISE_OPENMP=1`` (an experiment knob; off by default, see
+   :data:`ELEMWISE_OPENMP`).  A user who sets ``openmp`` keeps it.
 """
 
 import os
 
-__all__ = ["configure", "blas_info"]
+__all__ = ["configure", "blas_info", "ELEMWISE_OPENMP"]
+
+#: Whether PyTensor's Elemwise C loops run with OpenMP (``config.openmp``) by default.
+ELEMWISE_OPENMP = False
 
 # The Fortran BLAS entry points PyTensor's C code calls (pytensor/tensor/blas*.py).
 _FORTRAN_BLAS = ("sgemm", "dgemm", "sgemv", "dgemv", "sger", "dger", "sdot", "ddot")
@@ -51,6 +57,9 @@ def configure():
 
     if not _user_flag("floatX"):
         pytensor.config.floatX = "float32"
+    if not _user_flag("openmp"):
+        env = os.environ.get("CRMN_ELEMWISE_OPENMP")
+        pytensor.config.openmp = ELEMWISE_OPENMP if env is None else env.strip().lower() in ("1", "true", "yes")
 
     try:
         import scipy_openblas32 as sob

@@ -1,6 +1,7 @@
 """CConvMixin -- the C side shared by the three convolution Ops.
 
-Loads ``c_code/conv2d_common.h`` and instantiates ``c_code/conv2d_template.c``
+Loads ``c_code/conv2d_common.h`` and ``c_code/conv2d_direct.h`` (the AVX2
+direct float32 kernels) and instantiates ``c_code/conv2d_template.c``
 for float and double, links the ``scipy-openblas32`` wheel (header
 ``<cblas.h>``, symbols ``scipy_cblas_sgemm`` / ``scipy_cblas_dgemm``) and
 OpenMP, and gives each Apply node a scratch workspace that lives as long as
@@ -65,7 +66,7 @@ if "OPENBLAS_NUM_THREADS" not in os.environ or "CRMN_BLAS_THREADS" in os.environ
         pass
 
 _DIR = pathlib.Path(__file__).resolve().parent / "c_code"
-C_SOURCES = ("conv2d_common.h", "conv2d_template.c")
+C_SOURCES = ("conv2d_common.h", "conv2d_direct.h", "conv2d_template.c")
 _DTYPES = {
     "float32": ("float", "NPY_FLOAT32", "scipy_cblas_sgemm"),
     "float64": ("double", "NPY_FLOAT64", "scipy_cblas_dgemm"),
@@ -79,7 +80,7 @@ def _read(name):
 def _support_code():
     """The C support code: common helpers, then the float and double kernels."""
     template = _read("conv2d_template.c")
-    parts = [_read("conv2d_common.h")]
+    parts = [_read("conv2d_common.h"), _read("conv2d_direct.h")]
     for ctype, npytype, gemm in _DTYPES.values():
         parts.append(
             template.replace("NPYTYPE", npytype).replace("GEMM", gemm).replace("DTYPE", ctype)

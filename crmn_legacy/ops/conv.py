@@ -17,9 +17,14 @@ with stride 2 two input sizes do).
 Implementations
 ---------------
 ``perform`` is NumPy im2col + matmul (:mod:`crmn_legacy.ops.conv_numpy`).
-The C code (``c_code/conv2d.h``) is im2col + ``cblas_?gemm`` of the
-``scipy-openblas32`` wheel; see ``DECISION`` below for how it uses both cores.
-A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
+The C code (``c_code/conv2d_template.c``, built by
+:mod:`crmn_legacy.ops.c_support`) has two implementations: im2col +
+``cblas_?gemm`` of the ``scipy-openblas32`` wheel (float64, and float32 where
+the other one does not apply) and, for float32 on CPUs with AVX2 + FMA, direct
+("implicit GEMM") AVX2 kernels (``c_code/conv2d_direct.h``).  The environment
+variable ``CRMN_CONV_IMPL``, read at every call, chooses: ``gemm``,
+``direct`` (wherever it applies), or unset / ``auto``: the choice recorded in
+``DECISION`` below.  A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
 
 DECISION: how compiled functions run
 ------------------------------------
@@ -55,6 +60,89 @@ CPU-time efficiency (insensitive to the load): forward 128->128 at 16x16 runs
 at about 60 GFLOP/s per CPU-second against numpy's single-thread matmul at
 82-91.  The targets (k=4 >= 75 %, k=1 >= 50 %) were not demonstrated on this
 loaded machine; rerun the benchmark on a quiet one.
+
+DECISION: direct AVX2 float32 kernels (``CRMN_CONV_IMPL``)
+----------------------------------------------------------
+im2col + sgemm per image was weak at the small channel counts of the k=1
+networks: with 16 output channels the per-image GEMM (M = 16) reaches about
+half of a core in OpenBLAS, and im2col / col2im add memory traffic.
+``c_code/conv2d_direct.h`` computes the three Ops without im2col:
+
+* forward, and grad inputs at stride 1 (a correlation of gy, padded by
+  k-1-p, with the flipped filters): each image is copied once into a zero-padded
+  per-thread buffer (at stride sw, each row stored as its sw column phases, so
+  8 consecutive output columns are one unaligned load at any stride); a
+  register tile of 6 output channels x 2 vectors of 8 output columns, FMA with
+  broadcast filter values over the C*kh*kw taps;
+* grad inputs at stride > 1: the sh*sw output phases of dx, each a stride-1
+  correlation of the padded gy with that phase's taps, interleaved into dx;
+* grad weights: dw^T accumulated per thread, a register tile of 16 filters x
+  6 taps; per output pixel the 16 gy values (gy transposed per image) times a
+  broadcast input value; small images in groups of about 256 pixels.
+
+``auto`` (the default) takes the direct kernels for kernels with more than one
+tap (for 1x1 kernels the GEMM path needs no im2col, and direct was no faster), for
+the forward and grad inputs only when the output (resp. dx phase) is at least
+8 columns wide (at 4x4 half-empty vectors lost to GEMM).  float64 always uses
+GEMM.
+
+Measured on the shared 2-core AMD EPYC (AVX2 + FMA; two other jobs running,
+load average 1.7-2.7), single thread (``OMP_NUM_THREADS=1
+OPENBLAS_NUM_THREADS=1``: the other jobs disturb a one-core figure least),
+against numpy's single-thread float32 matmul peak measured in the same
+process.  Per Op, batch 32, best of 7 in thread CPU time, numpy peak 93.5
+GFLOP/s (an ad-hoc script: each Op compiled alone, ``CRMN_CONV_IMPL`` switched
+between calls of the same function; ``python -m crmn_legacy bench conv
+--per-op --clock thread --impl gemm|auto`` measures the same, at batch 128
+and best of 5, below)::
+
+    GFLOP/s, 3x3 'half'  forward        grad inputs    grad weights
+                         gemm  direct   gemm  direct   gemm  direct
+    k=1  16->16  32 s1   42.6  88.3     46.7  86.1     39.5  88.2
+    k=1  16->32  32 s2   41.4  79.1     36.8  66.1     39.7  84.9
+    k=1  32->32  16 s1   50.4  89.3     58.0  88.1     47.6  87.7
+    k=1  32->64  16 s2   51.0  82.1     44.8  72.4     47.1  85.0
+    k=1  64->64   8 s1   53.8  92.0     57.5  81.6     42.7  68.6
+    k=1, all five        47.7  87.3     49.5  80.5     43.0  81.5
+    k=4, all five        67.8  77.1     65.5  78.5     63.9  80.6
+
+Interleaved A/B runs (gemm / direct alternating on one compiled function,
+best of 9) put every bench shape's direct kernels ahead or level: k=4 grad
+inputs 66-80 -> 80-93, k=4 grad weights 55-70 -> 61-87 (level, +-5 %, at
+128->128 16x16 and 256->256 8x8).  Other shapes: the first layer 3->16 at
+32x32, forward 38 -> 72, grad weights 21 -> 47; 64->64 at 4x4 20-34 (both
+poor), 256->256 at 4x4 forward 48 (gemm) vs 42 (direct), hence the 8-column
+rule; 1x1 kernels 44-81 (gemm) vs 44-83 (direct), no clear winner, hence
+GEMM (no im2col there).
+
+``python -m crmn_legacy bench conv`` (batch 128, forward + both grads, best
+of 5; fraction of the numpy peak measured at the start of the same run),
+``--impl gemm`` (the previous code) vs default ``auto``, back to back;
+single-thread runs vary by about 10 % between repeats on this machine:
+
+==================================================  ========  =======  ========  =======
+run (time, load average at start, numpy peak)       k=1 GF/s  k=1 %pk  k=4 GF/s  k=4 %pk
+==================================================  ========  =======  ========  =======
+1 thread, gemm (05:46, 2.65, 92.4)                  42.6      46.1 %   71.5      77.4 %
+1 thread, auto (05:47, 2.51, 92.6)                  78.7      85.1 %   76.8      83.0 %
+1 thread, gemm (05:52, 2.52, 90.9)                  42.4      46.6 %   61.1      67.2 %
+1 thread, auto (05:53, 2.32, 84.8)                  74.3      87.6 %   80.9      95.5 %
+1 thread, --clock thread, gemm (05:54, 1.83, 85.6)  37.9      44.3 %   60.1      70.2 %
+1 thread, --clock thread, auto (05:55, 1.97, 90.4)  78.2      86.5 %   81.7      90.3 %
+2 threads, gemm (05:51, 2.06, 83.0)                 46.4      55.9 %   69.9      84.2 %
+2 threads, auto (05:52, 2.31, 79.9)                 71.6      89.6 %   82.2      102.8 %
+==================================================  ========  =======  ========  =======
+
+The 2-thread rows are not a 2-core speed: with the other jobs running,
+numpy's 2-thread peak measured 80-83 GFLOP/s (one core's worth; about 160
+on a quiet machine) and wall time equalled CPU time, i.e. our second thread
+got little CPU; an earlier 2-thread ``auto`` run whose peak happened to be
+measured at 163 GFLOP/s reported k=1 63.9 GFLOP/s = 39 % of it, k=4 76.4 =
+47 %.  So the k=1 >= 50 % target is met on one core (88 % vs 47 %) and in
+the fraction-of-same-run-peak sense with 2 threads; a 2-core figure needs a
+quiet machine.  Per shape, k=1, 1 thread (05:46 -> 05:47): 16->16 32x32
+40.2 -> 82.1 GFLOP/s, 16->32 s2 26.7 -> 66.0, 32->32 16x16 50.1 -> 83.4,
+32->64 s2 42.3 -> 73.5, 64->64 8x8 54.0 -> 81.6.
 """
 
 import numpy as np

@@ -43,9 +43,62 @@ def _fwd_bwd_fn(stride, pad, dtype):
     return function([x, w, gy], [y, dx, dw])
 
 
+# The float32 C code has two implementations (ops/c_code/conv2d_direct.h):
+# im2col + GEMM and direct AVX2 kernels, chosen per call by CRMN_CONV_IMPL
+# (gemm | direct | unset = auto).  Every case runs under each.
+IMPLS = ["gemm", "direct", "auto"]
+
+
+@pytest.fixture(params=IMPLS)
+def impl(request, monkeypatch):
+    if request.param == "auto":
+        monkeypatch.delenv("CRMN_CONV_IMPL", raising=False)
+    else:
+        monkeypatch.setenv("CRMN_CONV_IMPL", request.param)
+    return request.param
+
+
+def _has_avx2_fma():
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            flags = fh.read()
+    except OSError:
+        return False
+    return " avx2" in flags and " fma" in flags
+
+
+# Shapes aimed at the direct kernels' edges: widths not a multiple of 8 and
+# below 8, output-channel counts not a multiple of the register tile (6, 4),
+# C = 1, batch 1 and 3, pads 0 / 1 / half / full / pair, 1x1, 2x3, 3x3 and 5x5
+# kernels, stride 1, 2, 3 and mixed, wide rows at stride 2 (vector
+# de-interleave / interleave), more than 288 taps (several tap chunks).
+DIRECT_CASES = [
+    ((3, 5, 11, 19), (7, 5, 3, 3), 1, "half"),
+    ((1, 1, 9, 13), (13, 1, 3, 3), 1, 1),
+    ((3, 3, 13, 17), (9, 3, 3, 3), 2, "half"),
+    ((2, 4, 20, 37), (5, 4, 3, 3), 2, 1),
+    ((1, 6, 9, 16), (5, 6, 3, 3), (1, 2), "full"),
+    ((3, 2, 8, 9), (4, 2, 3, 3), 3, 1),
+    ((2, 40, 10, 12), (14, 40, 3, 3), 1, "half"),
+    ((2, 40, 11, 18), (3, 40, 3, 3), 2, "half"),
+    ((3, 3, 16, 16), (16, 3, 3, 3), 1, "half"),
+    ((1, 2, 7, 24), (8, 2, 2, 3), 1, 0),
+    ((3, 4, 12, 21), (2, 4, 2, 3), (2, 2), (1, 0)),
+    ((2, 5, 18, 18), (6, 5, 1, 1), 1, "valid"),
+    ((2, 5, 17, 19), (11, 5, 1, 1), 2, 0),
+    ((1, 3, 5, 3), (1, 3, 3, 3), 1, "full"),
+    ((2, 3, 14, 22), (5, 3, 5, 5), 2, 2),
+    ((1, 2, 9, 10), (3, 2, 3, 3), 1, 4),  # pad > kernel
+    # grad weights groups small images (here 6 per group): several groups,
+    # a partial last one, both threads; 20 filters = a 16 block and an 8 block
+    ((17, 3, 6, 7), (20, 3, 3, 3), 1, "half"),
+    ((9, 2, 9, 12), (24, 2, 3, 3), 2, "half"),
+]
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("xshape, wshape, stride, pad", CASES)
-def test_forward_and_gradients_match_reference(xshape, wshape, stride, pad, dtype):
+@pytest.mark.parametrize("xshape, wshape, stride, pad", CASES + DIRECT_CASES)
+def test_forward_and_gradients_match_reference(xshape, wshape, stride, pad, dtype, impl):
     f = _fwd_bwd_fn(stride, pad, dtype)
     x, w = _rand(xshape, dtype), _rand(wshape, dtype)
     y_ref = ref_conv2d(x, w, stride, pad)
@@ -56,6 +109,42 @@ def test_forward_and_gradients_match_reference(xshape, wshape, stride, pad, dtyp
     np.testing.assert_allclose(y, y_ref, **TOL[dtype])
     np.testing.assert_allclose(dx, ref_grad_inputs(w, gy, xshape[2:], stride, pad), **TOL[dtype])
     np.testing.assert_allclose(dw, ref_grad_weights(x, gy, wshape[2:], stride, pad), **TOL[dtype])
+
+
+def test_non_contiguous_inputs(impl):
+    """Transposed / strided views reach the C code and give the reference result."""
+    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
+    y = Conv2d(1, "half")(x, w)
+    outs = [y, Conv2dGradInputs(1, "half")(w, gy, x.shape[2:]), Conv2dGradWeights(1, "half")(x, gy, w.shape[2:])]
+    f = function([x, w, gy], outs)
+    xv = _rand((3, 4, 19, 22), "float32")[:, :, ::2, ::2]  # (3, 4, 10, 11), strided
+    wv = _rand((5, 3, 3, 4), "float32").transpose(0, 3, 2, 1)  # (5, 4, 3, 3), permuted
+    gyv = _rand((3, 5, 11, 10), "float32").transpose(0, 1, 3, 2)  # (3, 5, 10, 11)
+    assert not (xv.flags.c_contiguous or wv.flags.c_contiguous or gyv.flags.c_contiguous)
+    yv, dx, dw = f(xv, wv, gyv)
+    np.testing.assert_allclose(yv, ref_conv2d(xv, wv), **TOL["float32"])
+    np.testing.assert_allclose(dx, ref_grad_inputs(wv, gyv, xv.shape[2:]), **TOL["float32"])
+    np.testing.assert_allclose(dw, ref_grad_weights(xv, gyv, (3, 3)), **TOL["float32"])
+
+
+@pytest.mark.skipif(not _has_avx2_fma(), reason="the direct kernels need AVX2 + FMA")
+def test_conv_impl_switch_is_honoured(monkeypatch):
+    """CRMN_CONV_IMPL=direct and =gemm run different code (different rounding), both accurate."""
+    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
+    for stride in (1, 2):
+        y = Conv2d(stride, "half")(x, w)
+        outs = [y, Conv2dGradInputs(stride, "half")(w, gy, x.shape[2:]),
+                Conv2dGradWeights(stride, "half")(x, gy, w.shape[2:])]
+        f = function([x, w, gy], outs)
+        xv, wv = _rand((2, 16, 16, 16), "float32"), _rand((16, 16, 3, 3), "float32")
+        gyv = _rand(conv_output_shape(xv.shape, wv.shape, stride), "float32")
+        res = {}
+        for impl in ("gemm", "direct"):
+            monkeypatch.setenv("CRMN_CONV_IMPL", impl)
+            res[impl] = [np.array(r) for r in f(xv, wv, gyv)]
+        for a, b in zip(res["gemm"], res["direct"]):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+            assert not np.array_equal(a, b)
 
 
 def test_default_mode_runs_the_c_code():
@@ -82,7 +171,7 @@ def test_python_perform_matches_c():
         np.testing.assert_allclose(a, b, **TOL["float32"])
 
 
-def test_batch_sizes_share_one_function():
+def test_batch_sizes_share_one_function(impl):
     f = _fwd_bwd_fn(1, "half", "float32")
     w = _rand((3, 2, 3, 3), "float32")
     for n in (1, 2, 5):
@@ -127,7 +216,7 @@ def test_verify_grad_conv2d_grad_inputs(xshape, wshape, stride, pad):
     verify_grad(lambda w, gy: op(w, gy, xshape[2:]), [w, gy], rng=RNG, mode=MODE)
 
 
-def test_verify_grad_float32():
+def test_verify_grad_float32(impl):
     x, w, gy = _grad_case((2, 2, 5, 6), (3, 2, 3, 3), 2, "half", "float32")
     verify_grad(lambda x, w: conv2d(x, w, stride=2), [x, w], rng=RNG, mode=MODE)
     verify_grad(lambda x, gy: Conv2dGradWeights(2)(x, gy, (3, 3)), [x, gy], rng=RNG, mode=MODE)

@@ -1,5 +1,9 @@
 /* conv2d_template.c -- im2col + GEMM convolution kernels for one dtype.
  *
+ * Each entry first offers the call to the direct AVX2 kernels of
+ * conv2d_direct.h (float32 only; CRMN_CONV_IMPL chooses), which return 1 when
+ * they did it.
+ *
  * crmn_legacy/ops/conv.py instantiates this text twice, replacing DTYPE by
  * float / double, NPYTYPE by NPY_FLOAT32 / NPY_FLOAT64 and GEMM by
  * scipy_cblas_sgemm / scipy_cblas_dgemm.  Layout is NCHW, filters FCkk.
@@ -132,6 +136,10 @@ static int crmn_conv2d_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *wa, PyAr
         memset(y, 0, sizeof(DTYPE) * (size_t)N * F * P);
         return 0;
     }
+    {
+        const int r = crmn_direct_fwd_DTYPE(xa, wa, *y_out, sh, sw, ph, pw, ws);
+        if (r) return r < 0 ? -1 : 0;
+    }
     if (per && (wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;
     CRMN_FOR_IMAGES_DTYPE(N, per, {
         const DTYPE *xn = x + (size_t)n * C * H * W;
@@ -175,6 +183,10 @@ static int crmn_conv2d_gradw_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, in
     if (F == 0 || K == 0) return 0;
     memset(dw, 0, sizeof(DTYPE) * (size_t)F * K);
     if (N == 0 || P == 0) return 0;
+    {
+        const int r = crmn_direct_gradw_DTYPE(xa, ga, *dw_out, sh, sw, ph, pw, ws);
+        if (r) return r < 0 ? -1 : 0;
+    }
     if ((wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;
     for (int t = 1; t < nt; ++t) memset(wsbase + (size_t)t * per + colsz, 0, sizeof(DTYPE) * (size_t)F * K);
     CRMN_FOR_IMAGES_DTYPE(N, per, {
@@ -228,6 +240,10 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
     if (F == 0 || P == 0) {
         memset(dx, 0, sizeof(DTYPE) * (size_t)N * C * H * W);
         return 0;
+    }
+    {
+        const int r = crmn_direct_gradi_DTYPE(wa, ga, *dx_out, sh, sw, ph, pw, ws);
+        if (r) return r < 0 ? -1 : 0;
     }
     if (!direct && sh == 1 && sw == 1 && ph < kh && pw < kw) {
         /* Stride 1: dx[n] is the correlation of gy[n], padded by (k-1-p), with the

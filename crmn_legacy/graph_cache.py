@@ -30,6 +30,39 @@ Soundness
 
 The cache directory is ``cache_dir``, else ``$CRMN_GRAPH_CACHE``, else
 ``~/.cache/crmn_legacy/graphs``; ``CRMN_GRAPH_CACHE=off`` disables it.
+
+Stored layout (``CACHE_FORMAT = 3``)
+-----------------------------------
+An entry is two pickles: the key-description numbers (see :func:`graph_key`'s
+``ids``) of the compiled function's inputs, in ``FunctionMaker`` order, which
+a hit uses to find the caller's own explicit and shared variables without
+cloning the graph (:func:`_direct_args`, :func:`_hit_ins`); then the rewritten
+``FunctionGraph``'s ``__dict__`` *without its Features* (:func:`_graph_state`): they only serve rewriting, each holds maps
+over the whole graph, and a loaded graph carrying a Supervisor made
+PyTensor's ``Supervisor.on_attach`` format the whole graph into an
+``AlreadyThere`` message.  On load, ``FunctionMaker(..., accept_inplace=True)``
+attaches a fresh DestroyHandler (rebuilt from the graph's nodes) and
+Supervisor, so the VM linker orders in-place Ops after the readers of what
+they overwrite exactly as after a fresh compile.
+
+Cost of a hit (ResNet-134 training step, 2,236 nodes, cProfile; the default
+mode of :mod:`crmn_legacy.compile`)
+----------------------------------------------------------------------------
+Format 1 (whole ``FunctionGraph`` with Features, 17 MB): 15.4 s, 14.2 s
+unprofiled (load 2.7): unpickling 3.6 s, cloning the graph for the key
+(``construct_function_ins_and_outs``) 1.5 s, ``FunctionMaker`` 1.5 s (1.0 s
+of it the ``AlreadyThere`` message), linking 8.4 s.  Format 2 (no
+Features, 13.5 MB): 12.6 s unprofiled (load 2.7).  Format 3 (no clone on a
+hit, 13.2 MB): ``python -m crmn_legacy bench --model resnet --depth 134
+--width 1 --steps 5 --compile-only --json`` in a second process: compile
+8.5 s and 9.7 s (build 6.7 s; load 1.8-1.9), after a cold compile of 43.2 s;
+at commit c61473a (2,147 nodes): 8.1 s and 8.7 s (load 2.3-2.4), cold 44.2 s.  What remains is PyTensor's, per process and per
+node: linking (``VMLinker.make_all``: one ``CLinker`` + ``cmodule_key`` per
+node, 5-7 s; the compiledir's ``ModuleCache.refresh`` 1.7 s, more when another
+process holds the compile lock; ``input not in fgraph.outputs`` over ~1,300
+outputs for every node, 1.1 s), unpickling (2.7 s, a third of it rebuilding
+the inner graphs of fused ``Composite`` Ops) and the clone for the key
+(1.5-2.9 s).  A linked function holds C thunks and cannot be stored.
 """
 
 import hashlib
@@ -45,6 +78,8 @@ import numpy as np
 import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant, Variable
+from pytensor.graph.features import Feature
+from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import io_toposort
 
 __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
@@ -52,7 +87,7 @@ __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
 #: Bumped whenever the key or the stored layout changes -- and whenever a change to our Ops (their
 #: ``make_node``/``grad``/``infer_shape``) or to the rewrites would rewrite the same graph differently,
 #: since the key describes the graph, not the code that rewrites it.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 3
 
 
 def default_cache_dir():
@@ -111,17 +146,20 @@ def _mode_desc(mode):
     return f"mode linker={lk} optimizer={q}"
 
 
-def graph_key(explicit, outputs, update_pairs, mode):
-    """graph_key(explicit, outputs, update_pairs, mode) -> str (hex SHA-256)
+def graph_key(explicit, outputs, update_pairs, mode, ids=None):
+    """graph_key(explicit, outputs, update_pairs, mode, ids=None) -> str (hex SHA-256)
 
     ``explicit``: the function's input variables, in order; ``outputs``: its
     output variables; ``update_pairs``: ``[(shared_variable, new_value), ...]``
-    in order; ``mode``: the ``Mode``.  See the module docstring.
+    in order; ``mode``: the ``Mode``.  ``ids``: a dict, filled with the
+    number the description gives each variable (roots included).  See the
+    module docstring.
     """
     h = hashlib.sha256()
 
     debug = os.environ.get("CRMN_GRAPH_CACHE_DEBUG")
     lines = [] if debug else None
+    ids = {} if ids is None else ids
 
     def put(s):
         if lines is not None:
@@ -132,7 +170,6 @@ def graph_key(explicit, outputs, update_pairs, mode):
     put(f"crmn-graph-cache {CACHE_FORMAT} pytensor {pytensor.__version__} numpy {np.__version__} "
         f"floatX {pytensor.config.floatX} python {sys.version_info[:2]}")
     put(_mode_desc(mode))
-    ids = {}
     for i, v in enumerate(explicit):
         ids[v] = len(ids)
         put(f"in {i} {v.type} {v.name}")
@@ -189,6 +226,96 @@ class _Unpickler(pickle.Unpickler):
         if kind != "root":
             raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
         return self._roots[i]
+
+
+def _graph_state(fgraph):
+    """_graph_state(fgraph) -> dict: what is stored of a rewritten FunctionGraph -- its ``__dict__`` without Features.
+
+    The Features (ShapeFeature, MergeFeature, the Supervisor, the
+    DestroyHandler, ...) serve rewriting only and each holds its own maps over
+    the whole graph; leaving them out makes the ResNet-134 entry smaller and
+    quicker to load and avoids PyTensor's ``Supervisor.on_attach`` formatting
+    the whole graph into an ``AlreadyThere`` message (1 s) when the loaded
+    graph is linked.  Linking needs the DestroyHandler's orderings (in-place
+    Ops after the readers of what they overwrite): ``FunctionMaker`` attaches
+    a fresh one, rebuilt from the graph, when the graph has destroyers (see
+    :func:`_graph_from_state`).
+    """
+    return {k: v for k, v in fgraph.__dict__.items()
+            if k not in ("_features", "_feature_methods", "_supervisor", "_execute_callbacks_times_dict")
+            and not isinstance(v, Feature)}
+
+
+def _graph_from_state(state):
+    """_graph_from_state(state) -> FunctionGraph without Features, for ``FunctionMaker(..., accept_inplace=True)``.
+
+    ``accept_inplace=True`` makes ``FunctionMaker`` attach a DestroyHandler
+    (built from the graph, so it knows every view and destroyer) whenever a
+    node has a ``destroy_map``, then the Supervisor; the VM linker's schedule
+    follows the DestroyHandler's orderings exactly as after a fresh compile.
+    """
+    fgraph = FunctionGraph.__new__(FunctionGraph)
+    fgraph.__dict__.update(state)
+    fgraph._features = []
+    fgraph._feature_methods = {}
+    return fgraph
+
+
+def _direct_args(inputs, outputs, updates, kwargs):
+    """_direct_args(inputs, outputs, updates, kwargs) -> (explicit, out_vars, pairs) or None
+
+    The key's arguments taken from the caller's own variables, without
+    ``construct_function_ins_and_outs``'s clone of the whole graph (1.5-3 s
+    of a ResNet-134 cache hit).  ``None`` (use the clone) for anything but
+    plain input and output Variables, a dict or list of update pairs, and no
+    ``givens``.  Sound because the clone is a deterministic function of the
+    graph the key describes (same Ops, roots copied over, each update passed
+    through its shared variable's ``filter_variable``); shared variables with
+    a ``default_update`` are refused later (:func:`cached_function`).
+    """
+    if kwargs.get("givens"):
+        return None
+    if not isinstance(inputs, (list, tuple)) or not all(
+            isinstance(v, Variable) and not isinstance(v, (Constant, SharedVariable)) for v in inputs):
+        return None
+    if len(set(inputs)) != len(inputs):
+        return None
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    if not all(isinstance(o, Variable) for o in outs):
+        return None
+    if updates is None:
+        pairs = []
+    elif isinstance(updates, dict):
+        pairs = list(updates.items())
+    else:
+        pairs = [tuple(p) for p in updates]
+    if not all(len(p) == 2 and isinstance(p[0], SharedVariable) and isinstance(p[1], Variable) for p in pairs):
+        return None
+    if len({id(s) for s, _ in pairs}) != len(pairs):
+        return None
+    return list(inputs), outs, pairs
+
+
+def _hit_ins(roots, explicit, pairs, kwargs):
+    """_hit_ins(roots, explicit, pairs, kwargs) -> [In, ...] as ``construct_function_ins_and_outs`` makes them.
+
+    Explicit inputs: ``In(v, strict=False, allow_downcast=...)``; shared
+    variables: ``In(v, value=v.container, mutable=<updated>, borrow=True,
+    update=..., shared=True)`` (the update is replaced by the stored graph's
+    output in :func:`_link_cached`).
+    """
+    from pytensor.compile.io import In
+
+    upd = {s: u for s, u in pairs}
+    expl = set(explicit)
+    ins = []
+    for v in roots:
+        if v in expl:
+            ins.append(In(variable=v, strict=False, allow_downcast=kwargs.get("allow_input_downcast")))
+        else:
+            ins.append(In(variable=v, value=v.container, mutable=v in upd, borrow=True, update=upd.get(v),
+                          shared=True))
+    return ins
 
 
 def _fresh_maker_args(inputs, outputs, updates, kwargs):
@@ -250,32 +377,55 @@ def cached_function(inputs, outputs, updates=None, mode=None, cache_dir=None, **
                                                                                             "OpWiseCLinker"):
         return plain()
     single = not isinstance(outputs, (list, tuple))
-    ins, outs = _fresh_maker_args(inputs, outputs, updates, kwargs)
-    explicit = [i.variable for i in ins if not i.implicit]
-    pairs = [(i.variable, i.update) for i in ins if i.update is not None]
+    direct = _direct_args(inputs, outputs, updates, kwargs)
+    ids = {}
+    ins = outs = None
     try:
-        out_vars = [getattr(o, "variable", o) for o in ([outs] if single else outs)]
-        key = graph_key(explicit, out_vars, pairs, mode)
+        if direct is not None:
+            explicit, out_vars, pairs = direct
+            key = graph_key(explicit, out_vars, pairs, mode, ids=ids)
+            if any(isinstance(v, SharedVariable) and getattr(v, "default_update", None) is not None for v in ids):
+                direct = None
+        if direct is None:
+            ins, outs = _fresh_maker_args(inputs, outputs, updates, kwargs)
+            explicit = [i.variable for i in ins if not i.implicit]
+            pairs = [(i.variable, i.update) for i in ins if i.update is not None]
+            out_vars = [getattr(o, "variable", o) for o in ([outs] if single else outs)]
+            ids = {}
+            key = graph_key(explicit, out_vars, pairs, mode, ids=ids)
     except Uncacheable:
         return plain()
-    roots = [i.variable for i in ins]
     path = cache_dir / key[:2] / f"{key}.pkl"
     maker_kw = dict(on_unused_input=kwargs.get("on_unused_input"), name=kwargs.get("name"),
                     trust_input=kwargs.get("trust_input", False))
+    by_id = {i: v for v, i in ids.items()}
     if path.is_file():
         try:
             with open(path, "rb") as fh:
-                fgraph = _Unpickler(fh, roots).load()
+                root_ids = pickle.load(fh)
+                roots = [by_id[i] for i in root_ids]
+                if ins is None:
+                    ins = _hit_ins(roots, explicit, pairs, kwargs)
+                if [i.variable for i in ins] != roots:
+                    raise ValueError("cached graph's inputs do not match")
+                fgraph = _graph_from_state(_Unpickler(fh, roots).load())
             if list(fgraph.inputs) != roots:
                 raise ValueError("cached graph's inputs do not match")
-            return _link_cached(FunctionMaker, fgraph, ins, outs, single, mode, maker_kw)
+            return _link_cached(FunctionMaker, fgraph, ins, outputs if outs is None else outs, single, mode,
+                                maker_kw)
         except Exception as exc:  # noqa: BLE001 -- a bad entry: compile afresh and overwrite it
             warnings.warn(f"crmn_legacy graph cache: ignoring {path} ({type(exc).__name__}: {exc})", stacklevel=2)
+    if outs is None or ins is None or direct is not None:
+        ins, outs = _fresh_maker_args(inputs, outputs, updates, kwargs)
+    roots = [i.variable for i in ins]
     maker = FunctionMaker(ins, outs, mode, **maker_kw)
     fn = maker.create()
     try:
+        if not all(v in ids for v in roots):
+            raise Uncacheable("an input of the compiled graph is not in the key's description")
         buf = io.BytesIO()
-        _Pickler(buf, roots).dump(maker.fgraph)
+        pickle.dump([ids[v] for v in roots], buf, protocol=pickle.HIGHEST_PROTOCOL)
+        _Pickler(buf, roots).dump(_graph_state(maker.fgraph))
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
             tmp.write(buf.getvalue())

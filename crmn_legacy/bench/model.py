@@ -1,4 +1,4 @@
-"""python -m crmn_legacy bench [--model crmn] [--depth 32] [--width 1] [--batch-size 128] [--json]
+"""python -m crmn_legacy bench [--model crmn] [--depth 32] [--width 1] [--batch-size 128] [--compile-only] [--json]
 
 Whole-model benchmark: build a ResNet or CRMN, compile its training step (the
 very graph :mod:`crmn_legacy.training.step` gives the trainer) and its
@@ -17,6 +17,10 @@ inference function, and report
 
 ``--json`` prints one JSON object with (at least) ``peak_gflops``,
 ``step_s_median``, ``fraction_of_peak``, ``compile_s`` and ``peak_rss_mib``.
+``--compile-only`` stops after compiling the training step (no peak, steps or
+inference: ``build_s``, ``compile_train_s``, ``compile_s``, ``train_nodes``,
+``peak_rss_mib``), for measuring compile time; set ``CRMN_GRAPH_CACHE`` to an
+empty directory for a cold compile, or to ``off``.
 """
 
 import argparse
@@ -38,12 +42,13 @@ def _peak_rss_mib():
 
 
 def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1,
-                  mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None):
-    """measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1, mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None) -> dict
+                  mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None, compile_only=False):
+    """measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1, mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None, compile_only=False) -> dict
 
     Build, compile and time one model; see the module docstring for the keys.
     ``peak`` (GFLOP/s) is measured when None.  ``log`` is a callable for
-    progress lines (default: stderr).
+    progress lines (default: stderr).  ``compile_only``: return after
+    compiling the training step (see the module docstring).
     """
     import crmn_legacy  # noqa: F401  (PyTensor set-up)
     import pytensor.tensor as pt
@@ -57,7 +62,7 @@ def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=1
         raise ValueError(f"need steps >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     res = {"model": model, "depth": depth, "width": width, "batch_size": batch_size, "num_classes": num_classes}
-    if peak is None:
+    if peak is None and not compile_only:
         log("bench: measuring the float32 matmul peak ...")
         peak = matmul_peak_gflops()
     res["peak_gflops"] = peak
@@ -74,6 +79,10 @@ def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=1
     res["compile_train_s"] = time.perf_counter() - t0
     res["compile_s"] = res["compile_train_s"]
     res["train_nodes"] = len(train_fn.maker.fgraph.apply_nodes)
+    if compile_only:
+        log(f"bench: compiled in {res['compile_train_s']:.1f} s ({res['train_nodes']} nodes)")
+        res["peak_rss_mib"] = _peak_rss_mib()
+        return res
 
     shape = get_all_input(net).output_shape
     rng = np.random.default_rng(seed)
@@ -146,15 +155,21 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=1, help="untimed steps first (default 1)")
     p.add_argument("--mode", default=None, help="PyTensor mode (default: crmn_legacy's, CVM)")
     p.add_argument("--no-inference", action="store_true", help="skip the inference function")
+    p.add_argument("--compile-only", action="store_true",
+                   help="only build and compile the training step; report build_s and compile_train_s")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.steps < 5:
         p.error("--steps must be >= 5 (the median of at least 5 steps is reported)")
     width = int(args.width) if float(args.width).is_integer() else args.width
     r = measure_model(args.model, args.depth, width, args.batch_size, args.num_classes, args.steps,
-                      args.warmup, args.mode, not args.no_inference)
+                      args.warmup, args.mode, not args.no_inference, compile_only=args.compile_only)
     if args.json:
         print(json.dumps(r, sort_keys=True))
+    elif args.compile_only:
+        print(f"model            {r['model']}-{r['depth']} k={r['width']}")
+        print(f"graph build      {r['build_s']:.2f} s")
+        print(f"compile          {r['compile_train_s']:.1f} s (training step, {r['train_nodes']} nodes)")
     else:
         _print_human(r)
     return 0

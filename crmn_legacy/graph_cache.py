@@ -16,7 +16,8 @@ Soundness
   name; shared variable: type, name, *not* its value; constant: type and the
   bytes of its value), the outputs and which shared variable each update
   writes -- plus the mode (linker, rewrite query), the PyTensor and NumPy
-  versions, ``floatX`` and this file's cache format.  Two graphs with the same
+  versions, ``floatX``, ``openmp`` (the rewrites build Elemwise Ops with it)
+  and this file's cache format.  Two graphs with the same
   key compute the same function of their inputs and shared values, so the
   cached rewrite of one is a valid rewrite of the other.  Ops whose props
   ``repr`` carries a memory address are hashed by their pickle instead; an Op
@@ -168,7 +169,7 @@ def graph_key(explicit, outputs, update_pairs, mode, ids=None):
         h.update(b"\n")
 
     put(f"crmn-graph-cache {CACHE_FORMAT} pytensor {pytensor.__version__} numpy {np.__version__} "
-        f"floatX {pytensor.config.floatX} python {sys.version_info[:2]}")
+        f"floatX {pytensor.config.floatX} openmp {pytensor.config.openmp} python {sys.version_info[:2]}")
     put(_mode_desc(mode))
     for i, v in enumerate(explicit):
         ids[v] = len(ids)

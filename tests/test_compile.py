@@ -76,6 +76,9 @@ def test_key_is_deterministic_and_sensitive():
     assert _key(outs, upd, x, mode=get_mode().excluding("inplace")) != k1  # a different rewrite query
     x, w, v, outs, upd = _graph()
     assert _key(outs, upd, x, mode=get_mode("CVM")) != k1  # PyTensor's CVM: not our query
+    x, w, v, outs, upd = _graph()
+    with pytensor.config.change_flags(openmp=not pytensor.config.openmp):
+        assert _key(outs, upd, x) != k1  # the rewrites would build Elemwise Ops with another openmp flag
 
 
 def test_cache_off(tmp_path, monkeypatch):

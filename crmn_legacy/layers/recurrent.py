@@ -115,16 +115,23 @@ class DepthRecurrentLayer(MergeLayer):
         return pt.concatenate([x, pt.zeros((x.shape[0], self.input_size - d), dtype=x.dtype)], axis=1)
 
     def _input_projections(self, inputs):
-        """One (N, G*H) tensor per step: W_x^T x_l + b (sliced weights or padded inputs)."""
+        """One (N, G*H) tensor per step: W_x^T x_l + b (sliced weights or padded inputs).
+
+        The products are :func:`crmn_legacy.ops.matmul` (two cores), one per
+        input size: the steps of a stage are stacked into one (n_steps N, d)
+        matrix times the first d rows of W_x.
+        """
+        from ..ops import matmul  # both cores: these are the layer's biggest products
+
         W_x, b = self._W_x(), self._b()
         if not self.slice_weights:
-            return [self._padded(x, d) @ W_x + b for x, d in zip(inputs, self.step_sizes)]
+            return [matmul(self._padded(x, d), W_x) + b for x, d in zip(inputs, self.step_sizes)]
         out = [None] * len(inputs)
         n = inputs[0].shape[0]
         for d in sorted(set(self.step_sizes)):
             idx = [i for i, s in enumerate(self.step_sizes) if s == d]
             X = pt.concatenate([inputs[i] for i in idx], axis=0) if len(idx) > 1 else inputs[idx[0]]
-            P = X @ W_x[:d] + b
+            P = matmul(X, W_x[:d]) + b
             for j, i in enumerate(idx):
                 out[i] = P[j * n:(j + 1) * n]
         return out

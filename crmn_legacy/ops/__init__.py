@@ -4,8 +4,9 @@
 :class:`Conv2dGradInputs` family (:mod:`crmn_legacy.ops.conv`); :func:`batch_norm_train` and the fused
 :class:`BatchNormTrain` / :class:`BatchNormTrainGrad` pair
 (:mod:`crmn_legacy.ops.batchnorm`); the per-channel bias :func:`add_channel_bias`
-(:mod:`crmn_legacy.ops.channel`) and the mean pooling :func:`mean_pool`
-(:mod:`crmn_legacy.ops.pool`). Importing this
+(:mod:`crmn_legacy.ops.channel`), the mean pooling :func:`mean_pool`
+(:mod:`crmn_legacy.ops.pool`) and the two-core :func:`matmul`
+(:mod:`crmn_legacy.ops.matmul`). Importing this
 package also registers the JAX dispatch of those Ops when JAX is installed
 (:mod:`crmn_legacy.ops.jax_conv`).
 """
@@ -13,11 +14,13 @@ package also registers the JAX dispatch of those Ops when JAX is installed
 from .batchnorm import BatchNormTrain, BatchNormTrainGrad, batch_norm_train
 from .channel import AddChannelBias, ChannelSum, add_channel_bias
 from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape
+from .matmul import Matmul, matmul
 from .pool import MeanPool, MeanPoolGrad, mean_pool
 
 __all__ = ["conv2d", "conv_output_shape", "Conv2d", "Conv2dGradWeights", "Conv2dGradInputs",
            "batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad",
-           "add_channel_bias", "AddChannelBias", "ChannelSum", "mean_pool", "MeanPool", "MeanPoolGrad"]
+           "add_channel_bias", "AddChannelBias", "ChannelSum", "mean_pool", "MeanPool", "MeanPoolGrad",
+           "matmul", "Matmul"]
 
 try:  # JAX is an optional extra: register the JAX dispatch only when it imports
     import jax as _jax  # noqa: F401
@@ -27,4 +30,5 @@ else:
     from . import jax_batchnorm as _jax_batchnorm  # noqa: F401  (registers with jax_funcify)
     from . import jax_channel as _jax_channel  # noqa: F401
     from . import jax_conv as _jax_conv  # noqa: F401
+    from . import jax_matmul as _jax_matmul  # noqa: F401
     from . import jax_pool as _jax_pool  # noqa: F401

@@ -12,9 +12,13 @@ each of which the user can override with ``PYTENSOR_FLAGS``:
    ``scipy_``-prefixed symbols (``scipy_sgemm_``); we link it with an rpath and
    map PyTensor's Fortran names onto the prefixed ones with ``-D`` macros
    (``-Dsgemm_=scipy_sgemm_``).  A user who sets ``blas__ldflags`` keeps it.
-3. ``openmp`` for PyTensor's own elementwise C loops when
-   ``CRMN_ELEMWISE_OPENMP=1`` (an experiment knob; off by default, see
-   :data:`ELEMWISE_OPENMP`).  A user who sets ``openmp`` keeps it.
+3. ``openmp = True``: PyTensor's own elementwise C loops (the fused
+   ``Composite`` s: residual sums, ReLU gradients, LSTM gates, SGD updates)
+   run on every core when big enough (``openmp_elemwise_minsize``).  Measured
+   on a CRMN-32 k=1 training step, batch 128, two functions compiled in one
+   process and timed alternately (12 steps each, quiet 2-core machine):
+   median 0.766 s with vs 0.788 s without.  ``CRMN_ELEMWISE_OPENMP=0`` turns
+   it off; a user who sets ``openmp`` in ``PYTENSOR_FLAGS`` keeps it.
 """
 
 import os
@@ -22,7 +26,7 @@ import os
 __all__ = ["configure", "blas_info", "ELEMWISE_OPENMP"]
 
 #: Whether PyTensor's Elemwise C loops run with OpenMP (``config.openmp``) by default.
-ELEMWISE_OPENMP = False
+ELEMWISE_OPENMP = True
 
 # The Fortran BLAS entry points PyTensor's C code calls (pytensor/tensor/blas*.py).
 _FORTRAN_BLAS = ("sgemm", "dgemm", "sgemv", "dgemv", "sger", "dger", "sdot", "ddot")

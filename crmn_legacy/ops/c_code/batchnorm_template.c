@@ -2,7 +2,7 @@
  *
  * crmn_legacy/ops/batchnorm.py instantiates this text for float and double
  * (DTYPE, NPYTYPE).  x is (N, C, S) C-contiguous (S = H*W, statistics over
- * n and s for each channel c, M = N*S).  Accumulation is in double.
+ * n and s for each channel c, M = N*S).
  *
  * forward   mu_c = 1/M sum x,  var_c = 1/M sum (x - mu_c)^2  (two passes),
  *           inv_c = 1/sqrt(var_c + eps),
@@ -10,8 +10,24 @@
  * backward  xhat = (x - mu_c) inv_c,  dbeta_c = sum dy,  dgamma_c = sum dy xhat,
  *           dx = gamma_c inv_c (dy - dbeta_c / M - xhat dgamma_c / M)
  *           where, when relu, dy is first masked by the forward output: dy [y > 0]
- * Channels are shared out between OpenMP threads.
+ *
+ * Every pass walks the arrays in memory order (image by image, each (n, c)
+ * row of S values contiguous; loops over n outside c), the images shared out
+ * between OpenMP threads:
+ * a sum over one channel would otherwise read N separate rows N*C*S apart,
+ * which measured about 3x slower than the memory bandwidth at k=4 sizes.  A
+ * row's sum is accumulated in DTYPE (vectorised), stored per (n, c) in double,
+ * and the N partial sums of a channel are added in image order: the result
+ * does not depend on the number of threads.
  */
+
+/* out[c] = sum over n of part[n * C + c], in image order. */
+static void crmn_bn_reduce_DTYPE(const double *part, npy_intp N, npy_intp C, double *out)
+{
+    for (npy_intp c = 0; c < C; ++c) out[c] = 0.0;
+    for (npy_intp n = 0; n < N; ++n)
+        for (npy_intp c = 0; c < C; ++c) out[c] += part[n * C + c];
+}
 
 static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayObject *ba, double eps, int relu,
                                   PyArrayObject **y_out, PyArrayObject **m_out, PyArrayObject **i_out)
@@ -32,46 +48,67 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
     const DTYPE *gamma = (const DTYPE *)PyArray_DATA(ga), *beta = (const DTYPE *)PyArray_DATA(ba);
     DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);
     DTYPE *mo = (DTYPE *)PyArray_DATA(*m_out), *io = (DTYPE *)PyArray_DATA(*i_out);
+    if (C == 0) return 0;
     const double M = (double)N * (double)S;
-    const int nt = crmn_threads(C, C * N * S, 32768);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-    for (npy_intp c = 0; c < C; ++c) {
-        double sum = 0.0, ssq = 0.0;
-        for (npy_intp n = 0; n < N; ++n) {
+    const int nt = crmn_threads(N, N * C * S, 32768);
+    double *part = (double *)malloc(sizeof(double) * (size_t)(N * C + 2 * C));
+    DTYPE *mu = (DTYPE *)malloc(sizeof(DTYPE) * (size_t)C);
+    if (part == NULL || mu == NULL) {
+        free(part);
+        free(mu);
+        PyErr_NoMemory();
+        return -1;
+    }
+    double *tot = part + N * C;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (npy_intp n = 0; n < N; ++n) {
+        for (npy_intp c = 0; c < C; ++c) {
             const DTYPE *xr = x + (n * C + c) * S;
             DTYPE acc = 0;
 #pragma omp simd reduction(+ : acc)
             for (npy_intp s = 0; s < S; ++s) acc += xr[s];
-            sum += (double)acc;
+            part[n * C + c] = (double)acc;
         }
-        const DTYPE mu = (DTYPE)(sum / M);
-        for (npy_intp n = 0; n < N; ++n) {
+    }
+    crmn_bn_reduce_DTYPE(part, N, C, tot);
+    for (npy_intp c = 0; c < C; ++c) mu[c] = (DTYPE)(tot[c] / M);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (npy_intp n = 0; n < N; ++n) {
+        for (npy_intp c = 0; c < C; ++c) {
             const DTYPE *xr = x + (n * C + c) * S;
+            const DTYPE m = mu[c];
             DTYPE acc = 0;
 #pragma omp simd reduction(+ : acc)
             for (npy_intp s = 0; s < S; ++s) {
-                const DTYPE d = xr[s] - mu;
+                const DTYPE d = xr[s] - m;
                 acc += d * d;
             }
-            ssq += (double)acc;
+            part[n * C + c] = (double)acc;
         }
-        const DTYPE inv = (DTYPE)(1.0 / sqrt((double)(DTYPE)(ssq / M) + eps));
-        const DTYPE g = gamma[c], b = beta[c];
-        for (npy_intp n = 0; n < N; ++n) {
+    }
+    crmn_bn_reduce_DTYPE(part, N, C, tot);
+    for (npy_intp c = 0; c < C; ++c) {
+        mo[c] = mu[c];
+        io[c] = (DTYPE)(1.0 / sqrt((double)(DTYPE)(tot[c] / M) + eps));
+    }
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (npy_intp n = 0; n < N; ++n) {
+        for (npy_intp c = 0; c < C; ++c) {
             const DTYPE *xr = x + (n * C + c) * S;
             DTYPE *yr = y + (n * C + c) * S;
+            const DTYPE m = mu[c], scale = io[c] * gamma[c], b = beta[c];
             if (relu) {
                 for (npy_intp s = 0; s < S; ++s) {
-                    const DTYPE v = (xr[s] - mu) * inv * g + b;
+                    const DTYPE v = (xr[s] - m) * scale + b;
                     yr[s] = v > 0 ? v : 0;
                 }
             } else {
-                for (npy_intp s = 0; s < S; ++s) yr[s] = (xr[s] - mu) * inv * g + b;
+                for (npy_intp s = 0; s < S; ++s) yr[s] = (xr[s] - m) * scale + b;
             }
         }
-        mo[c] = mu;
-        io[c] = inv;
     }
+    free(part);
+    free(mu);
     return 0;
 }
 
@@ -105,17 +142,28 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
     const DTYPE *mean = (const DTYPE *)PyArray_DATA(ma), *invs = (const DTYPE *)PyArray_DATA(ia);
     DTYPE *dx = (DTYPE *)PyArray_DATA(*dx_out);
     DTYPE *dg = (DTYPE *)PyArray_DATA(*dg_out), *db = (DTYPE *)PyArray_DATA(*db_out);
+    if (C == 0) return 0;
     const double M = (double)N * (double)S;
-    const int nt = crmn_threads(C, C * N * S, 32768);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-    for (npy_intp c = 0; c < C; ++c) {
-        const DTYPE mu = mean[c], inv = invs[c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (npy_intp n = 0; n < N; ++n) {
-            const DTYPE *xr = x + (n * C + c) * S, *gr = dy + (n * C + c) * S;
+    const int nt = crmn_threads(N, N * C * S, 32768);
+    /* part: per-row sums of dy and of dy (x - mu); tot: their channel totals */
+    double *part = (double *)malloc(sizeof(double) * (size_t)(2 * N * C + 2 * C));
+    DTYPE *coef = (DTYPE *)malloc(sizeof(DTYPE) * (size_t)(3 * C));
+    if (part == NULL || coef == NULL) {
+        free(part);
+        free(coef);
+        PyErr_NoMemory();
+        return -1;
+    }
+    double *part_x = part + N * C, *tot = part + 2 * N * C, *tot_x = tot + C;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (npy_intp n = 0; n < N; ++n) {
+        for (npy_intp c = 0; c < C; ++c) {
+            const npy_intp off = (n * C + c) * S;
+            const DTYPE *xr = x + off, *gr = dy + off;
+            const DTYPE mu = mean[c];
             DTYPE a0 = 0, a1 = 0;
             if (yf != NULL) {
-                const DTYPE *yr = yf + (n * C + c) * S;
+                const DTYPE *yr = yf + off;
 #pragma omp simd reduction(+ : a0, a1)
                 for (npy_intp s = 0; s < S; ++s) {
                     const DTYPE g = yr[s] > 0 ? gr[s] : 0;
@@ -129,26 +177,40 @@ static int crmn_bn_grad_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArray
                     a1 += gr[s] * (xr[s] - mu);
                 }
             }
-            sdy += (double)a0;
-            sdyx += (double)a1;
+            part[n * C + c] = (double)a0;
+            part_x[n * C + c] = (double)a1;
         }
-        const DTYPE dbeta = (DTYPE)sdy, dgamma = (DTYPE)(sdyx * (double)inv);
-        const DTYPE scale = gamma[c] * inv;
-        const DTYPE mdb = (DTYPE)(sdy / M), mdg = (DTYPE)((double)dgamma / M);
-        for (npy_intp n = 0; n < N; ++n) {
-            const DTYPE *xr = x + (n * C + c) * S, *gr = dy + (n * C + c) * S;
-            DTYPE *dr = dx + (n * C + c) * S;
+    }
+    crmn_bn_reduce_DTYPE(part, N, C, tot);
+    crmn_bn_reduce_DTYPE(part_x, N, C, tot_x);
+    /* per channel: scale = gamma inv, mdb = dbeta / M, mdg = dgamma / M */
+    for (npy_intp c = 0; c < C; ++c) {
+        const DTYPE inv = invs[c], dbeta = (DTYPE)tot[c], dgamma = (DTYPE)(tot_x[c] * (double)inv);
+        coef[3 * c] = gamma[c] * inv;
+        coef[3 * c + 1] = (DTYPE)(tot[c] / M);
+        coef[3 * c + 2] = (DTYPE)((double)dgamma / M);
+        dg[c] = dgamma;
+        db[c] = dbeta;
+    }
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (npy_intp n = 0; n < N; ++n) {
+        for (npy_intp c = 0; c < C; ++c) {
+            const npy_intp off = (n * C + c) * S;
+            const DTYPE *xr = x + off, *gr = dy + off;
+            DTYPE *dr = dx + off;
+            const DTYPE mu = mean[c], inv = invs[c];
+            const DTYPE scale = coef[3 * c], mdb = coef[3 * c + 1], mdg = coef[3 * c + 2];
             if (yf != NULL) {
-                const DTYPE *yr = yf + (n * C + c) * S;
+                const DTYPE *yr = yf + off;
                 for (npy_intp s = 0; s < S; ++s)
                     dr[s] = scale * ((yr[s] > 0 ? gr[s] : 0) - mdb - (xr[s] - mu) * inv * mdg);
             } else {
                 for (npy_intp s = 0; s < S; ++s) dr[s] = scale * (gr[s] - mdb - (xr[s] - mu) * inv * mdg);
             }
         }
-        dg[c] = dgamma;
-        db[c] = dbeta;
     }
+    free(part);
+    free(coef);
     return 0;
 }
 

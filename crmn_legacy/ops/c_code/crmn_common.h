@@ -5,6 +5,8 @@
 #ifndef CRMN_COMMON_H
 #define CRMN_COMMON_H
 
+#include <stdlib.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif

@@ -1,4 +1,4 @@
-"""python benchmarks/cpu_speed.py [--only NAME ...] [--steps 7] [--no-results-md]
+"""python benchmarks/cpu_speed.py [--only NAME ...] [--steps 7] [--no-results-md] [--table-only]
 
 The speed targets of issue #8 (and #3), measured on this machine and written
 to ``results/speed/<name>.json`` and to the "Speed on this CPU" section of
@@ -79,7 +79,9 @@ def section(results):
              "Regenerate with `python benchmarks/cpu_speed.py` (one fresh process per row; JSON in "
              "`results/speed/`).  Fractions are of the float32 matmul peak the same process measured first "
              "(numpy 4096x4096).  PyTorch figures are quoted from issue #8 (PyTorch 2.13, same CPU type, "
-             "numpy peak ~205 GFLOP/s), not measured here.", ""]
+             "numpy peak ~205 GFLOP/s), not measured here.  \"compile s\" of the step rows is with the default "
+             "rewritten-graph cache, i.e. a repeat compile when this machine compiled the same graph before; "
+             "the ResNet-134 line gives cold and cached compiles.", ""]
     conv = results.get("conv")
     if conv:
         lines += [f"Convolutions alone (`python -m crmn_legacy bench conv`, fwd + both grads, batch 128): "
@@ -114,9 +116,11 @@ def main(argv=None):
                    "results/speed/ for the table)")
     p.add_argument("--steps", type=int, default=7, help="timed training steps per model (default 7)")
     p.add_argument("--no-results-md", action="store_true", help="do not rewrite RESULTS.md")
+    p.add_argument("--table-only", action="store_true",
+                   help="run nothing: rewrite the RESULTS.md section from the saved results/speed/*.json")
     args = p.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    names = args.only or list(CASES)
+    names = [] if args.table_only else (args.only or list(CASES))
     if "resnet134_warm" in names and "resnet134_cold" not in names:
         p.error("resnet134_warm needs resnet134_cold in the same run (it reads the cache that one writes)")
     with tempfile.TemporaryDirectory(prefix="crmn-graph-cache-") as cache_dir:

@@ -28,7 +28,7 @@ variable ``CRMN_CONV_IMPL``, read at every call, chooses: ``gemm``,
 
 DECISION: how compiled functions run
 ------------------------------------
-Our default mode is ``"CVM"`` (:mod:`crmn_legacy.compile`) and these Ops run
+Our default mode is ``"CRMN_CVM"`` (PyTensor's CVM linker, :mod:`crmn_legacy.compile`) and these Ops run
 their C code there; no Numba implementation is written.  Under PyTensor 3's
 default Numba linker (``mode="NUMBA"``) the Ops still work, through object
 mode calling the NumPy ``perform``, with a warning.  In the C code, images are

@@ -328,6 +328,15 @@ def _fresh_maker_args(inputs, outputs, updates, kwargs):
     return ins, outs
 
 
+def _check_unused(maker_cls, explicit, out_vars, pairs, on_unused_input):
+    """PyTensor's unused-input check (``on_unused_input``) on the un-rewritten graph."""
+    from pytensor.compile.io import In, SymbolicOutput
+
+    maker_cls.check_unused_inputs([In(v) for v in explicit],
+                                  [SymbolicOutput(o) for o in [*out_vars, *(u for _, u in pairs)]],
+                                  on_unused_input)
+
+
 def _link_cached(maker_cls, fgraph, ins, outs, single, mode, maker_kw):
     """Link a stored rewritten graph (as ``Function.copy`` does): every fgraph
     output, updates included, becomes an output spec, and each updated input's
@@ -412,8 +421,11 @@ def cached_function(inputs, outputs, updates=None, mode=None, cache_dir=None, **
                 fgraph = _graph_from_state(_Unpickler(fh, roots).load())
             if list(fgraph.inputs) != roots:
                 raise ValueError("cached graph's inputs do not match")
+            # unused inputs are judged on the caller's graph, as a fresh compile does: rewriting
+            # may have removed every use of an input (e.g. outputs that are only shapes)
+            _check_unused(FunctionMaker, explicit, out_vars, pairs, kwargs.get("on_unused_input"))
             return _link_cached(FunctionMaker, fgraph, ins, outputs if outs is None else outs, single, mode,
-                                maker_kw)
+                                dict(maker_kw, on_unused_input="ignore"))
         except Exception as exc:  # noqa: BLE001 -- a bad entry: compile afresh and overwrite it
             warnings.warn(f"crmn_legacy graph cache: ignoring {path} ({type(exc).__name__}: {exc})", stacklevel=2)
     if outs is None or ins is None or direct is not None:

@@ -296,3 +296,23 @@ def test_default_update_takes_the_cloning_path(tmp_path, monkeypatch):
         f = function([x], x + c, cache=tmp_path)
         assert f(np.zeros(2, dtype="float32")).tolist() == [0, 0] and c.get_value() == 1
     assert len(calls) == 2  # one clone per compile: the direct key is refused
+
+
+def test_cache_hit_of_a_graph_whose_rewrite_drops_an_input(tmp_path, recwarn):
+    """Regression: outputs that are only shapes lose every use of an input when rewritten; the
+    hit path judged unused inputs on the rewritten graph, raised UnusedInputError and recompiled
+    with a warning.  Unused inputs are judged on the caller's graph, as a fresh compile does."""
+    results = []
+    for _ in range(2):
+        x, g = pt.matrix("x"), pt.vector("g")
+        y = x + g.sum()  # its shape is x's: the rewritten graph does not read g
+        f = function([x, g], y.shape, cache=tmp_path)
+        results.append(tuple(f(np.zeros((2, 3), "float32"), np.zeros(3, "float32"))))
+    assert results == [(2, 3), (2, 3)]
+    assert not [w for w in recwarn if "graph cache" in str(w.message)]
+    x, g = pt.matrix("x"), pt.vector("g")  # a truly unused input still raises, cached or not
+    for _ in range(2):
+        with pytest.raises(pytensor.compile.UnusedInputError):
+            function([x, g], x.sum(), cache=tmp_path)
+    assert function([x, g], x.sum(), cache=tmp_path, on_unused_input="ignore")(np.ones((1, 2), "float32"),
+                                                                               np.ones(1, "float32")) == 2

@@ -19,6 +19,7 @@ def test_set_on_this_machine_and_opt_outs(monkeypatch):
     monkeypatch.delenv("CRMN_MALLOC_TUNING", raising=False)
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_MAX_", raising=False)
     assert _malloc.keep_freed_memory() is True
     monkeypatch.setenv("CRMN_MALLOC_TUNING", "0")
     assert _malloc.keep_freed_memory() is False
@@ -32,8 +33,8 @@ import resource, sys
 import numpy as np
 if sys.argv[1] == "tuned":
     import crmn_legacy  # noqa: F401  (sets the thresholds)
-def step():  # like a training step with allow_gc: ten 8 MiB intermediates alive, then all freed
-    live = [np.ones(2 * 2**20, dtype=np.float32) for _ in range(10)]
+def step():  # like a training step with allow_gc: ten 8 MiB intermediates and a 40 MiB one, then freed
+    live = [np.ones(2 * 2**20, dtype=np.float32) for _ in range(10)] + [np.ones(10 * 2**20, dtype=np.float32)]
     del live
 step()  # warm up: the first allocations fault in any case
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -45,7 +46,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 @glibc
 def test_freed_blocks_are_reused_without_page_faults():
-    """Ten 8 MiB blocks allocated and freed 5 times: with the thresholds no page is faulted in again."""
+    """Ten 8 MiB blocks and one over glibc's 32 MiB mmap threshold, allocated and freed 5 times: with the
+    settings no page is faulted in again."""
     env = {"CRMN_MALLOC_TUNING": "1", "PATH": "/usr/bin:/bin"}
     faults = {}
     for mode in ("plain", "tuned"):

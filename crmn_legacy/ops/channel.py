@@ -11,15 +11,27 @@ These two Ops do the same arithmetic in one OpenMP pass each:
   (double accumulators), the gradient of :class:`AddChannelBias` w.r.t. ``b``.
 
 The gradient of :class:`ChannelSum` is the broadcast of its output gradient,
-``AddChannelBias(zeros_like(x), g)``, so derivatives of any order exist.  C
+``AddChannelBias(zeros_like(x), g)``, so derivatives of any order exist.
+
+In place: graphs are built with ``AddChannelBias(inplace=False)``; the
+compile-time rewrite ``crmn_inplace_channel_bias`` (tags ``fast_run``,
+``inplace``; PyTensor's destroy handler accepts it only where ``x`` is not
+needed elsewhere, as for a convolution's fresh output) switches to
+``inplace=True``, which adds the bias into ``x``'s buffer instead of writing a
+new tensor: one memory pass instead of a read, a write and an allocation
+(a k=4 first-stage activation is 33.5 MiB at batch 128).  C
 code in ``c_code/channel_*.{h,c}``, NumPy ``perform``, JAX dispatch in
 :mod:`crmn_legacy.ops.jax_channel`.
 """
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.compile import optdb
 from pytensor.graph.basic import Apply
+from pytensor.graph.rewriting.basic import WalkingGraphRewriter, copy_stack_trace, node_rewriter
 from pytensor.link.c.op import COp
+from pytensor.link.c.params_type import ParamsType
+from pytensor.scalar import int64
 
 from ._c_templates import DTYPES, OpenMPMixin
 
@@ -44,7 +56,22 @@ class _ChannelC(OpenMPMixin, COp):
 
 
 class AddChannelBias(_ChannelC):
-    """AddChannelBias()(x, b) -> y = x + b broadcast over every axis but 1 (x is (N, C, ...), b is (C,))."""
+    """AddChannelBias(inplace=False)(x, b) -> y = x + b broadcast over every axis but 1 (x is (N, C, ...), b is (C,)).
+
+    ``inplace=True`` overwrites ``x`` (``destroy_map``); only the compile-time
+    rewrite should make that choice (module docstring).
+    """
+
+    __props__ = ("inplace",)
+    params_type = ParamsType(inplace=int64)
+
+    def __init__(self, inplace=False):
+        self.inplace = bool(inplace)
+        if self.inplace:
+            self.destroy_map = {0: [0]}
+
+    def __str__(self):
+        return "AddChannelBias{inplace}" if self.inplace else "AddChannelBias"
 
     def make_node(self, x, b):
         x = _as_x(x, "AddChannelBias")
@@ -61,7 +88,11 @@ class AddChannelBias(_ChannelC):
         x, b = inputs
         if b.shape[0] != x.shape[1]:
             raise ValueError(f"AddChannelBias: bias has {b.shape[0]} values but the input has {x.shape[1]} channels")
-        outputs[0][0] = (x + b.reshape(_bshape(x.ndim))).astype(x.dtype)
+        if self.inplace and x.flags.writeable:
+            x += b.reshape(_bshape(x.ndim))
+            outputs[0][0] = x
+        else:
+            outputs[0][0] = (x + b.reshape(_bshape(x.ndim))).astype(x.dtype)
 
     def infer_shape(self, fgraph, node, shapes):
         return [shapes[0]]
@@ -70,7 +101,7 @@ class AddChannelBias(_ChannelC):
         ctype = DTYPES[node.inputs[0].dtype][0]
         x, b = inputs
         return f"""
-        if (crmn_add_channel_bias_{ctype}({x}, {b}, &{outputs[0]}) != 0) {{
+        if (crmn_add_channel_bias_{ctype}({x}, {b}, (int){sub['params']}->inplace, &{outputs[0]}) != 0) {{
             {sub['fail']}
         }}
         """
@@ -106,6 +137,21 @@ class ChannelSum(_ChannelC):
     def pullback(self, inputs, outputs, output_grads):
         (x,) = inputs
         return [AddChannelBias()(pt.zeros_like(x), output_grads[0])]
+
+
+@node_rewriter([AddChannelBias], inplace=True)
+def local_inplace_channel_bias(fgraph, node):
+    """AddChannelBias(x, b) -> AddChannelBias(inplace=True)(x, b) where the destroy handler allows it."""
+    if node.op.inplace:
+        return False
+    new = AddChannelBias(inplace=True)(*node.inputs)
+    copy_stack_trace(node.outputs, new)
+    return [new]
+
+
+optdb.register("crmn_inplace_channel_bias",
+               WalkingGraphRewriter(local_inplace_channel_bias, failure_callback=WalkingGraphRewriter.warn_inplace),
+               "fast_run", "inplace", position=50.2)
 
 
 def add_channel_bias(x, b):

@@ -89,3 +89,35 @@ def test_jax_matches_c():
     res_j = function([x, b], [y, gx, gb, ggx], mode="JAX")(xv, bv)
     for c, j in zip(res_c, res_j):
         np.testing.assert_allclose(np.asarray(j), c, rtol=1e-4, atol=1e-5 * np.abs(c).max())
+
+
+def test_inplace_rewrite_where_allowed_and_values_unchanged():
+    """The compile-time rewrite adds the bias in place into a fresh intermediate (a conv output) but
+    never into an input, and not into an intermediate that another node still reads."""
+    from crmn_legacy.ops import conv2d
+
+    x, w, b, c = pt.tensor4("x"), pt.tensor4("w"), pt.vector("b"), pt.vector("c")
+    y = conv2d(x, w)
+    fresh = add_channel_bias(y, b)            # y is read by nothing else: in place
+    shared = add_channel_bias(x * 2, c)       # x * 2 is also an output below: not in place
+    direct = add_channel_bias(x, c)           # an input of the function: never in place
+    f = function([x, w, b, c], [fresh.sum(), shared, x * 2, direct])
+    ops = {(n.inputs[0].owner.op.__class__.__name__ if n.inputs[0].owner else "input"): n.op.inplace
+           for n in f.maker.fgraph.toposort() if isinstance(n.op, AddChannelBias)}
+    assert ops.get("Conv2d") is True and ops.get("input") is False
+    assert not any(n.op.inplace for n in f.maker.fgraph.toposort() if isinstance(n.op, AddChannelBias)
+                   and n.inputs[0].owner is not None and n.inputs[0].owner.op.__class__.__name__ != "Conv2d")
+    xv = RNG.standard_normal((2, 3, 5, 4)).astype("float32")
+    wv = RNG.standard_normal((4, 3, 3, 3)).astype("float32")
+    bv = RNG.standard_normal(4).astype("float32")
+    b3 = RNG.standard_normal(3).astype("float32")
+    keep = xv.copy()
+    ref = function([x, w, b, c], [fresh.sum(), shared, x * 2, direct], mode=PY_MODE)
+    got = f(xv, wv, bv, b3)
+    np.testing.assert_allclose(got[0], ref(xv, wv, bv, b3)[0], rtol=1e-4)
+    got = got[1:]
+    np.testing.assert_allclose(got[0], 2 * keep + b3.reshape(1, -1, 1, 1), rtol=1e-6)
+    np.testing.assert_allclose(got[1], 2 * keep, rtol=1e-6)
+    np.testing.assert_allclose(got[2], keep + b3.reshape(1, -1, 1, 1), rtol=1e-6)
+    np.testing.assert_array_equal(xv, keep)  # the caller's array is untouched
+    assert str(AddChannelBias(inplace=True)) == "AddChannelBias{inplace}"

@@ -4,11 +4,13 @@
  * (DTYPE, NPYTYPE).  x is (N, C, S) C-contiguous (S = product of the
  * trailing sizes).
  *
- *   add_channel_bias  y[n,c,s] = x[n,c,s] + b[c]          (OpenMP over the N*C rows)
+ *   add_channel_bias  y[n,c,s] = x[n,c,s] + b[c]          (OpenMP over the N*C rows; y may be x)
  *   channel_sum       g[c]     = sum_{n,s} x[n,c,s]        (OpenMP over c, double accumulators)
  */
 
-static int crmn_add_channel_bias_DTYPE(PyArrayObject *x_in, PyArrayObject *b_in, PyArrayObject **y_out)
+/* inplace: write into x's own buffer when it is already a contiguous, aligned, writeable array of DTYPE
+ * (the Op's destroy_map allows it), else into *y_out as usual. */
+static int crmn_add_channel_bias_DTYPE(PyArrayObject *x_in, PyArrayObject *b_in, int inplace, PyArrayObject **y_out)
 {
     const char *op = "AddChannelBias";
     npy_intp N, C, S;
@@ -20,7 +22,15 @@ static int crmn_add_channel_bias_DTYPE(PyArrayObject *x_in, PyArrayObject *b_in,
         PyErr_Format(PyExc_ValueError, "%s: bias must be a vector of %ld channel values", op, (long)C);
         goto done;
     }
-    if (crmn_prepare(y_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE)) goto done;
+    if (inplace && xa == x_in && PyArray_ISWRITEABLE(xa)) {
+        if (*y_out != xa) {
+            Py_XDECREF(*y_out);
+            Py_INCREF(xa);
+            *y_out = xa;
+        }
+    } else if (crmn_prepare(y_out, PyArray_NDIM(xa), PyArray_DIMS(xa), NPYTYPE)) {
+        goto done;
+    }
     {
         const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *b = (const DTYPE *)PyArray_DATA(ba);
         DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);

@@ -143,6 +143,15 @@ the fraction-of-same-run-peak sense with 2 threads; a 2-core figure needs a
 quiet machine.  Per shape, k=1, 1 thread (05:46 -> 05:47): 16->16 32x32
 40.2 -> 82.1 GFLOP/s, 16->32 s2 26.7 -> 66.0, 32->32 16x16 50.1 -> 83.4,
 32->64 s2 42.3 -> 73.5, 64->64 8x8 54.0 -> 81.6.
+
+On the quiet machine afterwards (nothing else running, load average
+1.2-1.4), 2 threads, default ``auto``: ``python -m crmn_legacy bench conv
+--per-op`` at 06:10, peak 174.9 GFLOP/s: k=1 114.9 GFLOP/s = 65.7 %, k=4
+156.6 = 89.5 %; the ``conv`` row of ``python benchmarks/cpu_speed.py`` at
+06:28, peak 158 GFLOP/s: k=1 72.6 %, k=4 90.2 %.  Both targets hold on two
+cores.  Per Op at k=4 the forward is the weakest (64->64 at 32x32: forward
+137, grad inputs 160, grad weights 181 GFLOP/s), which is where a whole
+CRMN-32 k=4 step loses most (see RESULTS.md, Speed).
 """
 
 import numpy as np

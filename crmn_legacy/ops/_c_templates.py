@@ -9,7 +9,7 @@ placeholders ``DTYPE`` (``float`` / ``double``) and ``NPYTYPE``
 import hashlib
 import pathlib
 
-__all__ = ["C_DIR", "DTYPES", "read", "support_code", "source_version", "OpenMPMixin"]
+__all__ = ["C_DIR", "DTYPES", "read", "support_code", "source_version", "OpenMPMixin", "BlasMixin"]
 
 C_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
 #: dtype -> (C type, NumPy type number macro)
@@ -59,3 +59,32 @@ class OpenMPMixin:
 
     def c_code_cache_version(self):
         return (1, source_version(SHARED_HEADER, *self._c_sources))
+
+
+class BlasMixin(OpenMPMixin):
+    """:class:`OpenMPMixin` plus the ``scipy-openblas32`` wheel: ``<cblas.h>``, its library, an rpath.
+
+    Used by the Ops that call ``scipy_cblas_?gemm`` (the convolution family and
+    :class:`~crmn_legacy.ops.matmul.Matmul`).
+    """
+
+    def c_headers(self, **kwargs):
+        return ["<cblas.h>", "<string.h>", "<stdlib.h>", *super().c_headers(**kwargs)]
+
+    def c_header_dirs(self, **kwargs):
+        return [_blas()["include_dir"]]
+
+    def c_lib_dirs(self, **kwargs):
+        return [_blas()["lib_dir"]]
+
+    def c_libraries(self, **kwargs):
+        return [_blas()["library"], *super().c_libraries(**kwargs)]
+
+    def c_compile_args(self, **kwargs):
+        return [*super().c_compile_args(**kwargs), f"-Wl,-rpath,{_blas()['lib_dir']}"]
+
+
+def _blas():
+    from .._pytensor_setup import blas_info
+
+    return blas_info()

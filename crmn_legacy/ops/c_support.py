@@ -20,6 +20,7 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
 from .._pytensor_setup import blas_info
+from ._c_templates import BlasMixin
 
 __all__ = ["CConvMixin", "C_SOURCES", "set_blas_threads"]
 
@@ -97,7 +98,7 @@ def _source_version():
 _BORDER_CODES = {"half": -1, "full": -2}
 
 
-class CConvMixin:
+class CConvMixin(BlasMixin):
     """Mixin giving a convolution Op its C implementation.
 
     Subclasses set ``_c_entry`` (the C function prefix, e.g.
@@ -126,22 +127,7 @@ class CConvMixin:
         bm = self.border_mode
         return _BORDER_CODES[bm] if isinstance(bm, str) else bm[1]
 
-    # build settings
-    def c_headers(self, **kwargs):
-        return ["<cblas.h>", "<string.h>", "<stdlib.h>", "<omp.h>"]
-
-    def c_header_dirs(self, **kwargs):
-        return [blas_info()["include_dir"]]
-
-    def c_lib_dirs(self, **kwargs):
-        return [blas_info()["lib_dir"]]
-
-    def c_libraries(self, **kwargs):
-        return [blas_info()["library"], "gomp"]
-
-    def c_compile_args(self, **kwargs):
-        return ["-fopenmp", "-O3", f"-Wl,-rpath,{blas_info()['lib_dir']}"]
-
+    # build settings: BlasMixin's, with the conv sources (GEMM substituted per dtype)
     def c_support_code(self, **kwargs):
         return _support_code()
 

@@ -34,16 +34,9 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
 from ._c_templates import DTYPES, OpenMPMixin
+from .batchnorm import _as_x  # the same (N, C, ...) float input check
 
 __all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum"]
-
-
-def _as_x(x, opname):
-    x = pt.as_tensor_variable(x)
-    if x.ndim < 2 or x.dtype not in DTYPES:
-        raise TypeError(f"{opname}: input must be a float32/float64 tensor of >= 2 dimensions (N, C, ...), "
-                        f"got {x.type}")
-    return x
 
 
 def _bshape(ndim):

@@ -25,13 +25,12 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from .._pytensor_setup import blas_info
-from ._c_templates import DTYPES, OpenMPMixin
+from ._c_templates import DTYPES, BlasMixin
 
 __all__ = ["matmul", "Matmul"]
 
 
-class Matmul(OpenMPMixin, COp):
+class Matmul(BlasMixin, COp):
     """Matmul(trans_a=False, trans_b=False)(a, b) -> op(a) . op(b) for float32/float64 matrices (module docstring)."""
 
     __props__ = ("trans_a", "trans_b")
@@ -72,22 +71,6 @@ class Matmul(OpenMPMixin, COp):
         m = shapes[0][1 if self.trans_a else 0]
         n = shapes[1][0 if self.trans_b else 1]
         return [(m, n)]
-
-    # C: BLAS of the scipy-openblas32 wheel, as the convolution uses
-    def c_headers(self, **kwargs):
-        return ["<cblas.h>", "<string.h>", *super().c_headers(**kwargs)]
-
-    def c_header_dirs(self, **kwargs):
-        return [blas_info()["include_dir"]]
-
-    def c_lib_dirs(self, **kwargs):
-        return [blas_info()["lib_dir"]]
-
-    def c_libraries(self, **kwargs):
-        return [blas_info()["library"], *super().c_libraries(**kwargs)]
-
-    def c_compile_args(self, **kwargs):
-        return [*super().c_compile_args(**kwargs), f"-Wl,-rpath,{blas_info()['lib_dir']}"]
 
     def c_code(self, node, name, inputs, outputs, sub):
         ctype = DTYPES[node.outputs[0].dtype][0]

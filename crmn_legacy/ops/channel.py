@@ -34,7 +34,7 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
 from ._c_templates import DTYPES, OpenMPMixin
-from .batchnorm import _as_x  # the same (N, C, ...) float input check
+from .batchnorm import _as_vec, _as_x  # the same (N, C, ...) input and per-channel vector checks
 
 __all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum"]
 
@@ -68,13 +68,7 @@ class AddChannelBias(_ChannelC):
 
     def make_node(self, x, b):
         x = _as_x(x, "AddChannelBias")
-        b = pt.as_tensor_variable(b)
-        if b.ndim != 1:
-            raise TypeError(f"AddChannelBias: bias must be a vector (one value per channel), got {b.type}")
-        c, c2 = x.type.shape[1], b.type.shape[0]
-        if c is not None and c2 is not None and c != c2:
-            raise ValueError(f"AddChannelBias: bias has {c2} values but the input has {c} channels")
-        b = pt.cast(b, x.dtype) if b.dtype != x.dtype else b
+        b = _as_vec(b, x, "bias", "AddChannelBias")
         return Apply(self, [x, b], [x.type()])
 
     def perform(self, node, inputs, outputs):

@@ -96,11 +96,17 @@ def section(results):
         rows.append([f"{r['model']}-{r['depth']} k={r['width']:g}", f"{r['step_s_median']:.3f}",
                      f"{r['achieved_gflops']:.0f} / {r['peak_gflops']:.0f}", _pct(r["fraction_of_peak"]),
                      _pct(target) or "-", f"{torch[0]:.2f} s, {_pct(torch[1])}" if torch else "-",
-                     f"{r['compile_s']:.0f}", f"{r['peak_rss_mib']:.0f}", str(r["load_average"])])
+                     f"{r['compile_s']:.0f}", f"{r['peak_rss_mib']:.0f}", str(r["load_average"]),
+                     (f"{r['probe_gflops_median']:.0f} ({_pct(r['fraction_of_probe'])})"
+                      if r.get("probe_gflops_median") else "-")])
     if rows:
         lines += ["Training step, batch 128, float32:", "",
                   C.markdown_table(["model", "s/step (median)", "GFLOP/s / peak", "of peak", "target",
-                                    "PyTorch (quoted)", "compile s", "peak RSS MiB", "load avg"], rows), ""]
+                                    "PyTorch (quoted)", "compile s", "peak RSS MiB", "load avg",
+                                    "matmul probe (step rate of it)"], rows), "",
+                  "The last column: numpy's 2048x2048 matmul timed once after each timed step (median, GFLOP/s), "
+                  "a reading of how disturbed the shared machine was during the steps, and the step rate as a "
+                  "fraction of it; the figure of record is \"of peak\".", ""]
     cold, warm = results.get("resnet134_cold"), results.get("resnet134_warm")
     if cold:
         lines.append(f"ResNet-134 (Table 1 row 1) training step: graph build {cold['build_s']:.1f} s, compile "

@@ -17,6 +17,14 @@ inference function, and report
 
 ``--json`` prints one JSON object with (at least) ``peak_gflops``,
 ``step_s_median``, ``fraction_of_peak``, ``compile_s`` and ``peak_rss_mib``.
+
+The development VM's speed swings with other tenants' load (the same step
+ranges over +-15 % within a minute), and the peak is the best of 5 while the
+step is a median.  So after each timed step (outside its timing) one smaller
+matmul is timed as a probe of the machine's state (``probe_gflops``, median
+``probe_gflops_median``; ``fraction_of_probe`` = step rate / that median).
+``fraction_of_peak`` stays the figure of record; the probe says how disturbed
+the run was.  ``--no-probe`` leaves it out.
 ``--compile-only`` stops after compiling the training step (no peak, steps or
 inference: ``build_s``, ``compile_train_s``, ``compile_s``, ``train_nodes``,
 ``peak_rss_mib``), for measuring compile time; set ``CRMN_GRAPH_CACHE`` to an
@@ -32,7 +40,7 @@ import time
 
 import numpy as np
 
-from .peak import matmul_peak_gflops
+from .peak import MatmulProbe, matmul_peak_gflops
 
 __all__ = ["matmul_peak_gflops", "measure_model", "main"]
 
@@ -42,13 +50,16 @@ def _peak_rss_mib():
 
 
 def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1,
-                  mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None, compile_only=False):
-    """measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1, mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None, compile_only=False) -> dict
+                  mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None, compile_only=False,
+                  probe_steps=True):
+    """measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=100, steps=5, warmup=1, mode=None, inference=True, peak=None, depth_convention="he", seed=0, log=None, compile_only=False, probe_steps=True) -> dict
 
     Build, compile and time one model; see the module docstring for the keys.
     ``peak`` (GFLOP/s) is measured when None.  ``log`` is a callable for
     progress lines (default: stderr).  ``compile_only``: return after
     compiling the training step (see the module docstring).
+    ``probe_steps``: after each timed step, time one :class:`MatmulProbe`
+    (untimed for the step; keys ``probe_gflops*``, ``fraction_of_probe``).
     """
     import crmn_legacy  # noqa: F401  (PyTensor set-up)
     import pytensor.tensor as pt
@@ -92,11 +103,14 @@ def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=1
         f"timing {warmup} + {steps} steps at batch {batch_size} ...")
     for _ in range(warmup):
         train_fn(x, y)
-    times = []
+    times, probes = [], []
+    probe = MatmulProbe() if probe_steps else None
     for _ in range(steps):
         t0 = time.perf_counter()
         train_fn(x, y)
         times.append(time.perf_counter() - t0)
+        if probe is not None:
+            probes.append(probe())
     res["step_s"] = times
     res["step_s_median"] = statistics.median(times)
     res["images_per_s"] = batch_size / res["step_s_median"]
@@ -104,6 +118,10 @@ def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=1
     res["train_gflop_per_step"] = flops / 1e9
     res["achieved_gflops"] = flops / res["step_s_median"] / 1e9
     res["fraction_of_peak"] = res["achieved_gflops"] / peak
+    if probes:
+        res["probe_gflops"] = probes
+        res["probe_gflops_median"] = statistics.median(probes)
+        res["fraction_of_probe"] = res["achieved_gflops"] / res["probe_gflops_median"]
 
     if inference:
         t0 = time.perf_counter()
@@ -140,6 +158,10 @@ def _print_human(r):
     print(f"peak memory      {r['peak_rss_mib']:.0f} MiB resident")
     print(f"throughput       {r['achieved_gflops']:.1f} GFLOP/s of a {r['peak_gflops']:.1f} GFLOP/s matmul peak "
           f"= {100 * r['fraction_of_peak']:.1f}% ({r['train_gflop_per_step']:.1f} GFLOP per step)")
+    if "probe_gflops_median" in r:
+        print(f"machine state    numpy matmul between the steps: median {r['probe_gflops_median']:.1f} GFLOP/s "
+              f"(min {min(r['probe_gflops']):.1f}, max {max(r['probe_gflops']):.1f}); the step rate is "
+              f"{100 * r['fraction_of_probe']:.1f}% of that median")
 
 
 def main(argv=None):
@@ -157,13 +179,16 @@ def main(argv=None):
     p.add_argument("--no-inference", action="store_true", help="skip the inference function")
     p.add_argument("--compile-only", action="store_true",
                    help="only build and compile the training step; report build_s and compile_train_s")
+    p.add_argument("--no-probe", action="store_true",
+                   help="no matmul probe of the machine's state between the timed steps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.steps < 5:
         p.error("--steps must be >= 5 (the median of at least 5 steps is reported)")
     width = int(args.width) if float(args.width).is_integer() else args.width
     r = measure_model(args.model, args.depth, width, args.batch_size, args.num_classes, args.steps,
-                      args.warmup, args.mode, not args.no_inference, compile_only=args.compile_only)
+                      args.warmup, args.mode, not args.no_inference, compile_only=args.compile_only,
+                      probe_steps=not args.no_probe)
     if args.json:
         print(json.dumps(r, sort_keys=True))
     elif args.compile_only:

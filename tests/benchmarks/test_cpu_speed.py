@@ -31,6 +31,7 @@ def test_section_lists_measured_targets_and_quoted_pytorch(cpu_speed):
     assert "k=1 52.0% of a 160 GFLOP/s peak" in text
     assert "| crmn-32 k=1 | 0.900 | 45 / 100 | 45.0% | 60.0% | 0.62 s, 57.0% |" in text
     assert "| crmn-32 k=4 | 5.000 | 80 / 100 | 80.0% | 78.0% | 6.00 s, 75.0% |" in text
+    assert "| [0.5, 0.4, 0.3] | - |" in text  # no probe in these results: a dash, not a number
     assert "resnet-32" not in text  # rows without results are left out, not invented
     assert "compile 11.0 s with an empty graph cache" in text and "4.0 s from the cache" in text
     assert "quoted from issue #8" in text
@@ -39,3 +40,9 @@ def test_section_lists_measured_targets_and_quoted_pytorch(cpu_speed):
 def test_warm_needs_cold(cpu_speed):
     with pytest.raises(SystemExit):
         cpu_speed.main(["--only", "resnet134_warm", "--no-results-md"])
+
+
+def test_probe_column(cpu_speed):
+    r = dict(_step("crmn", 32, 4.0, 5.0, 0.8), probe_gflops_median=90.0, fraction_of_probe=80 / 90)
+    text = cpu_speed.section({"crmn32_k4": r})
+    assert "| [0.5, 0.4, 0.3] | 90 (88.9%) |" in text

@@ -453,9 +453,14 @@ static int crmn_direct_fwd_float(PyArrayObject *xa, PyArrayObject *wa, PyArrayOb
     crmn_dk_vec *vec = (crmn_dk_vec *)(d.base + sz_wt + sz_koff);
     const float *x = (const float *)PyArray_DATA(xa), *w = (const float *)PyArray_DATA(wa);
     float *y = (float *)PyArray_DATA(ya);
-    for (int f = 0; f < Fp; ++f)
+    /* filters to [Fp/R][K][R]; the threads share the blocks (256x256x3x3: 0.6 M floats) */
+#pragma omp parallel for num_threads(nt) if (nt > 1 && (size_t)Fp * K >= 65536) schedule(static)
+    for (int fb = 0; fb < Fp / CRMN_DK_R; ++fb)
         for (int k = 0; k < K; ++k)
-            wt[((size_t)(f / CRMN_DK_R) * K + k) * CRMN_DK_R + f % CRMN_DK_R] = f < F ? w[(size_t)f * K + k] : 0.0f;
+            for (int r = 0; r < CRMN_DK_R; ++r) {
+                const int f = fb * CRMN_DK_R + r;
+                wt[((size_t)fb * K + k) * CRMN_DK_R + r] = f < F ? w[(size_t)f * K + k] : 0.0f;
+            }
     for (int c = 0, k = 0; c < C; ++c)
         for (int a = 0; a < kh; ++a)
             for (int b = 0; b < kw; ++b, ++k) koff[k] = (int)crmn_dk_pad_off(&g, c, a, b);
@@ -498,7 +503,7 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
     const int kh = (int)PyArray_DIMS(wa)[2], kw = (int)PyArray_DIMS(wa)[3];
     const int Ho = (int)PyArray_DIMS(ga)[2], Wo = (int)PyArray_DIMS(ga)[3];
     const int H = (int)PyArray_DIMS(dxa)[2], W = (int)PyArray_DIMS(dxa)[3];
-    if (!crmn_direct_wanted(crmn_direct_auto_gradi(kh, kw, W, sw))) return 0;
+    if (!crmn_direct_wanted(crmn_direct_auto_gradi(kh, kw, W, sw)) || kh > 64 || kw > 64) return 0;
     const int prefetch = crmn_conv_prefetch();
     const int Cp = (C + CRMN_DK_R - 1) / CRMN_DK_R * CRMN_DK_R, nph = sh * sw;
     const int nt = crmn_num_threads(N);
@@ -572,18 +577,23 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
                             ++K;
                         }
                     }
-                /* filters of this phase: [Cp/R][K][R] */
+                /* filters of this phase: [Cp/R][K][R], the threads sharing the channel blocks;
+                 * tap k of the phase is filter f = k / (taps per filter), kernel cell (a, b) */
                 {
-                    int k = 0;
-                    for (int f = 0; f < F; ++f)
-                        for (int a = 0; a < kh; ++a) {
-                            if ((rho + ph - a) % sh) continue;
-                            for (int b = 0; b < kw; ++b) {
-                                if ((sg + pw - b) % sw) continue;
-                                for (int c = 0; c < Cp; ++c)
-                                    wp[((size_t)(c / CRMN_DK_R) * K + k) * CRMN_DK_R + c % CRMN_DK_R] =
-                                        c < C ? w[(((size_t)f * C + c) * kh + a) * kw + b] : 0.0f;
-                                ++k;
+                    int na = 0, nbb = 0, A[64], Bc[64];
+                    for (int a = 0; a < kh && na < 64; ++a)
+                        if ((rho + ph - a) % sh == 0) A[na++] = a;
+                    for (int b = 0; b < kw && nbb < 64; ++b)
+                        if ((sg + pw - b) % sw == 0) Bc[nbb++] = b;
+                    const int tpf = na * nbb; /* taps per filter: K == F * tpf (kh, kw <= 64, checked above) */
+#pragma omp parallel for num_threads(nt) if (nt > 1 && (size_t)Cp * K >= 65536) schedule(static)
+                    for (int cb = 0; cb < Cp / CRMN_DK_R; ++cb)
+                        for (int k = 0; k < K; ++k) {
+                            const int f = k / tpf, a = A[(k % tpf) / nbb], b = Bc[k % nbb];
+                            for (int r = 0; r < CRMN_DK_R; ++r) {
+                                const int c = cb * CRMN_DK_R + r;
+                                wp[((size_t)cb * K + k) * CRMN_DK_R + r] =
+                                    c < C ? w[(((size_t)f * C + c) * kh + a) * kw + b] : 0.0f;
                             }
                         }
                 }
@@ -835,12 +845,19 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
                           prefetch ? &pg : NULL);
         }
     }
-    for (int f = 0; f < F; ++f)
-        for (int k = 0; k < K; ++k) {
-            float s = 0;
-            for (int t = 0; t < nt; ++t) s += ((const float *)(d.base + d.shared + d.per * t + sz_pad))[(size_t)k * Fp + f];
-            dw[(size_t)f * K + k] = s;
-        }
+    /* dw[f][k] = sum over threads of acc[k][f], in thread order; blocks of 32 taps shared out
+     * between the threads, each reading its rows of acc in memory order */
+#pragma omp parallel for num_threads(nt) if (nt > 1 && (size_t)F * K >= 65536) schedule(static)
+    for (int k0 = 0; k0 < K; k0 += 32) {
+        const int k1 = K - k0 < 32 ? K : k0 + 32;
+        for (int k = k0; k < k1; ++k)
+            for (int f = 0; f < F; ++f) {
+                float s = 0;
+                for (int t = 0; t < nt; ++t)
+                    s += ((const float *)(d.base + d.shared + d.per * t + sz_pad))[(size_t)k * Fp + f];
+                dw[(size_t)f * K + k] = s;
+            }
+    }
     return 1;
 }
 

@@ -24,8 +24,7 @@ the other one does not apply) and, for float32 on CPUs with AVX2 + FMA, direct
 ("implicit GEMM") AVX2 kernels (``c_code/conv2d_direct.h``).  The environment
 variable ``CRMN_CONV_IMPL``, read at every call, chooses: ``gemm``,
 ``direct`` (wherever it applies), or unset / ``auto``: the choice recorded in
-``DECISION`` below; ``CRMN_CONV_PREFETCH=0`` turns the direct kernels'
-software prefetch off.  A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
+``DECISION`` below.  A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
 
 DECISION: how compiled functions run
 ------------------------------------
@@ -154,44 +153,17 @@ cores.  Per Op at k=4 the forward is the weakest (64->64 at 32x32: forward
 137, grad inputs 160, grad weights 181 GFLOP/s), which is where a whole
 CRMN-32 k=4 step loses most (see RESULTS.md, Speed).
 
-DECISION: software prefetch in the direct kernels (``CRMN_CONV_PREFETCH``)
---------------------------------------------------------------------------
-Session 3 found that the kernels' rate on this VM swings with the memory
-traffic of other tenants, much more than numpy's matmul does: 2 threads,
-batch 128, 64->64 at 32x32 forward, interleaved with a 2048^2 matmul probe
-for 90 s, median 104 GFLOP/s (83 in the noisiest quarter of the samples)
-while matmul held 154-158.  Switching parts of the memory traffic off (a
-throw-away experiment: every image reading the same padded input, or
-writing its output into the same two images) brought the median to 132
-(no input reads) / 138 (no output spread) / 141 (neither): the kernels were
-stalling on DRAM, for the output stores (6 output rows 4 KiB apart per
-register tile: read-for-ownership misses the hardware prefetcher does not
-cover) and for the copy of each image into the padded buffer.
-
-So, unless ``CRMN_CONV_PREFETCH=0`` (read at every call):
-
-* each register tile of the first tap chunk prefetches for writing
-  (``prefetchw``) the output lines of the next tile;
-* a thread claims its next image (grad weights: group of images) when it
-  starts the current one (an atomic counter: the load balance of
-  ``schedule(dynamic, 1)``, with a look-ahead of one) and prefetches that
-  image's input into L2, a few lines per register tile, spread over the
-  current image's arithmetic.
-
-Nothing numerical changes (forward and grad inputs are bit-identical with
-and without; grad weights sums per-thread partials whose order follows the
-schedule, as before).  Interleaved A/B, 2 threads, batch 128, GFLOP/s medians
-of 40-60 s runs (prefetch off -> on; the matmul probe's median in brackets):
-64->64 32x32 forward 94 -> 129-142 (150-151), grad inputs 102 -> 146 (153),
-grad weights 97 -> 128 (152); 256->256 8x8 forward 105 -> 151 (153).  The
-output prefetch alone gave most of the forward gain (64->64: 99 -> 143; the
-input stream alone 128); at 256->256 and in grad inputs both count.  A whole
-CRMN-32 k=4 training step, steps alternating off / on in one process: median
-7.83 -> 7.34 s (6 steps each; the in-model convolutions were less starved
-than the isolated ones, whose arrays are re-read from DRAM at every call).
-Tried and dropped: processing each image in bands of output rows (so that
-the band's input chunk stays in L1 across the 6-filter blocks): level or
-1-6 % slower.
+Tried and dropped (session 3): software prefetch in the direct kernels
+(``prefetchw`` of the next register tile's output lines; the next image's
+input streamed into L2 during the current one, with a look-ahead dynamic
+schedule), and processing each image in bands of output rows.  An A/B that
+interleaved the variants with a numpy matmul probe first showed +33-45 % for
+prefetch; the gain was an artefact: numpy's OpenBLAS threads busy-wait after
+each matmul and slowed whichever variant ran next.  With a 0.25 s pause
+after the probe and the order alternated, 64->64 at 32x32 forward ran at
+162 (off) vs 163 (on) GFLOP/s against a 169 GFLOP/s matmul median, and a
+CRMN-32 k=4 step at 6.42 vs 6.40 s: no gain, so the simpler code stays.
+Undisturbed, the isolated kernels run at about 96 % of numpy's matmul rate.
 """
 
 import numpy as np

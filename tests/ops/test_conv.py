@@ -147,33 +147,6 @@ def test_conv_impl_switch_is_honoured(monkeypatch):
             assert not np.array_equal(a, b)
 
 
-@pytest.mark.skipif(not _has_avx2_fma(), reason="the direct kernels need AVX2 + FMA")
-@pytest.mark.parametrize("n", [1, 2, 3, 5, 17])
-def test_prefetch_switch_changes_no_result(monkeypatch, n):
-    """CRMN_CONV_PREFETCH=0 / default: same numbers; the look-ahead schedule takes every image once."""
-    monkeypatch.setenv("CRMN_CONV_IMPL", "direct")
-    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
-    for stride in (1, 2):
-        outs = [Conv2d(stride, "half")(x, w), Conv2dGradInputs(stride, "half")(w, gy, x.shape[2:]),
-                Conv2dGradWeights(stride, "half")(x, gy, w.shape[2:])]
-        f = function([x, w, gy], outs)
-        xv, wv = _rand((n, 8, 12, 16), "float32"), _rand((10, 8, 3, 3), "float32")
-        gyv = _rand(conv_output_shape(xv.shape, wv.shape, stride), "float32")
-        res = {}
-        for pf in ("0", "1"):
-            monkeypatch.setenv("CRMN_CONV_PREFETCH", pf)
-            res[pf] = [np.array(r) for r in f(xv, wv, gyv)]
-        refs = [ref_conv2d(xv, wv, stride), ref_grad_inputs(wv, gyv, xv.shape[2:], stride),
-                ref_grad_weights(xv, gyv, (3, 3), stride)]
-        for k in range(3):
-            np.testing.assert_allclose(res["1"][k], refs[k], **TOL["float32"])
-        # per-image results do not depend on the thread that computed them
-        np.testing.assert_array_equal(res["0"][0], res["1"][0])
-        np.testing.assert_array_equal(res["0"][1], res["1"][1])
-        # grad weights sums per-thread partials: the order follows the schedule
-        np.testing.assert_allclose(res["0"][2], res["1"][2], rtol=1e-5, atol=1e-5)
-
-
 def test_default_mode_runs_the_c_code():
     f = _fwd_bwd_fn(2, "half", "float32")
     conv_ops = (Conv2d, Conv2dGradWeights, Conv2dGradInputs)

@@ -45,10 +45,6 @@
  * thread with its own padded buffer from the node's workspace; grad weights
  * sums the per-thread partial dw at the end.  float32 accumulation in
  * registers, like sgemm.
- * Prefetch (unless CRMN_CONV_PREFETCH=0): a thread claims its next image when
- * it starts one and streams that image's input into L2 while it computes;
- * the first tap chunk prefetches the next tile's output lines for writing.
- * See the DECISION section of ops/conv.py for the measurements.
  */
 #ifndef CRMN_CONV2D_DIRECT_H
 #define CRMN_CONV2D_DIRECT_H
@@ -68,14 +64,6 @@ static int crmn_conv_impl(void)
     if (s != NULL && strcmp(s, "gemm") == 0) return 0;
     if (s != NULL && strcmp(s, "direct") == 0) return 1;
     return 2;
-}
-
-/* CRMN_CONV_PREFETCH=0 turns the direct kernels' software prefetch off (for
- * before / after measurements); read at every call. */
-static int crmn_conv_prefetch(void)
-{
-    const char *s = getenv("CRMN_CONV_PREFETCH");
-    return !(s != NULL && strcmp(s, "0") == 0);
 }
 
 static int crmn_direct_cpu_ok(void)
@@ -118,48 +106,14 @@ static int crmn_direct_gradw_double(PyArrayObject *xa, PyArrayObject *ga, PyArra
 #define CRMN_DK_R 6 /* output channels per register tile (forward / grad inputs) */
 #define CRMN_DK_V 2 /* 8-column vectors per register tile (3 for the last, narrow channel block) */
 #define CRMN_DK_VMAX 3
-#define CRMN_DK_TARGET __attribute__((target("avx2,fma,prfchw")))
-#define CRMN_DK_INLINE static inline __attribute__((always_inline, target("avx2,fma,prfchw")))
+#define CRMN_DK_TARGET __attribute__((target("avx2,fma")))
+#define CRMN_DK_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
 /* One 8-column output vector: offset of its first column in the padded input
  * buffer and in the output, and how many of its 8 columns are real. */
 typedef struct {
     int in, out, cols;
 } crmn_dk_vec;
-
-/* A software prefetch stream: the next image's source data, fetched into L2 a
- * few lines per register tile while the current image is computed, so that
- * its DRAM reads overlap the arithmetic instead of stalling the next image's
- * copy into the padded buffer (the kernels lost 25-35% to those stalls when
- * other jobs loaded the memory system; see the DECISION section of
- * ops/conv.py). */
-typedef struct {
-    const char *p;   /* next line */
-    const char *end; /* end of the stream */
-    int per;         /* lines per step */
-} crmn_dk_pfs;
-
-static void crmn_dk_pfs_init(crmn_dk_pfs *s, const void *p, size_t bytes, size_t steps)
-{
-    const size_t lines = (bytes + 63) / 64;
-    s->p = (const char *)p;
-    s->end = s->p + (p != NULL ? bytes : 0);
-    s->per = steps > 0 ? (int)((lines + steps - 1) / steps) : (int)lines;
-    if (s->per < 1) s->per = 1;
-}
-
-static inline void crmn_dk_pfs_step(crmn_dk_pfs *s)
-{
-    for (int i = 0; i < s->per && s->p < s->end; ++i, s->p += 64) __builtin_prefetch(s->p, 0, 2);
-}
-
-/* Dynamic schedule with a look-ahead of one: a thread claims its next image
- * (group) when it starts the current one, so that it knows what to prefetch.
- * Load balance is that of OpenMP's schedule(dynamic, 1). */
-static inline npy_intp crmn_dk_claim(npy_intp *counter)
-{
-    return __atomic_fetch_add(counter, (npy_intp)1, __ATOMIC_RELAXED);
-}
 
 static const int crmn_dk_masktab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
@@ -304,30 +258,16 @@ CRMN_DK_INLINE void crmn_dk_tile(const float *in, const int *koff, int K, const 
 #define CRMN_DK_TILES(R_, V_, A_)                                                                          \
     do {                                                                                                   \
         int t = 0;                                                                                         \
-        for (; t + (V_) <= nvec; t += (V_)) {                                                              \
-            if (pfs != NULL) crmn_dk_pfs_step(pfs);                                                        \
-            if (!(A_) && pfs != NULL && t + 2 * (V_) <= nvec)                                              \
-                crmn_dk_pf_out(out, ostride, vec + t + (V_), R_ < rv ? R_ : rv, V_);                       \
-            crmn_dk_tile(in, koff, K, wt, vec + t, R_, V_, rv, A_, out, ostride);                          \
-        }                                                                                                  \
+        for (; t + (V_) <= nvec; t += (V_)) crmn_dk_tile(in, koff, K, wt, vec + t, R_, V_, rv, A_, out, ostride); \
         if ((V_) > 2 && nvec - t == 2) crmn_dk_tile(in, koff, K, wt, vec + t, R_, 2, rv, A_, out, ostride);      \
         else if (nvec - t == 1) crmn_dk_tile(in, koff, K, wt, vec + t, R_, 1, rv, A_, out, ostride);            \
     } while (0)
 
-/* Prefetch for writing the output cells of the next tile (rows r < R, V vectors):
- * the first chunk's stores then find their lines in cache. */
-CRMN_DK_INLINE void crmn_dk_pf_out(float *out, npy_intp ostride, const crmn_dk_vec *vec, int R, int V)
-{
-    for (int r = 0; r < R; ++r)
-        for (int v = 0; v < V; ++v) __builtin_prefetch(out + r * ostride + vec[v].out, 1, 3);
-}
-
 /* All output vectors for one block of rv <= CRMN_DK_R output channels: 6 x 2
- * vectors per tile, 4 x 3 or 2 x 3 for a narrower last block; accum: add to out.
- * pfs (or NULL): prefetch stream stepped once per tile. */
+ * vectors per tile, 4 x 3 or 2 x 3 for a narrower last block; accum: add to out. */
 CRMN_DK_TARGET static void crmn_dk_block(const float *in, const int *koff, int K, const float *wt,
                                          const crmn_dk_vec *vec, int nvec, int rv, int accum, float *out,
-                                         npy_intp ostride, crmn_dk_pfs *pfs)
+                                         npy_intp ostride)
 {
     if (accum) {
         if (rv > 4) CRMN_DK_TILES(6, 2, 1);
@@ -353,20 +293,16 @@ typedef struct {
  * so that one chunk's filter block (chunk x CRMN_DK_R floats) stays in L1
  * while all output vectors pass; later chunks add to the output. */
 #define CRMN_DK_KCHUNK 288
-static void crmn_dk_run(const crmn_dk_plan *p, const float *in, int Fo, float *out, npy_intp ostride, int taps_per_chan,
-                        int prefetch, const void *next, size_t next_bytes)
+static void crmn_dk_run(const crmn_dk_plan *p, const float *in, int Fo, float *out, npy_intp ostride, int taps_per_chan)
 {
     int kc = (CRMN_DK_KCHUNK / taps_per_chan) * taps_per_chan;
     if (kc < taps_per_chan) kc = taps_per_chan;
-    crmn_dk_pfs pfs;
-    const size_t tiles = (size_t)((p->K + kc - 1) / kc) * ((Fo + CRMN_DK_R - 1) / CRMN_DK_R) * ((p->nvec + 1) / 2);
-    crmn_dk_pfs_init(&pfs, next, next_bytes, tiles);
     for (int k0 = 0; k0 < p->K; k0 += kc) {
         const int K = p->K - k0 < kc ? p->K - k0 : kc;
         for (int f0 = 0, fb = 0; f0 < Fo; f0 += CRMN_DK_R, ++fb) {
             int rv = Fo - f0 < CRMN_DK_R ? Fo - f0 : CRMN_DK_R;
             crmn_dk_block(in, p->koff + k0, K, p->wt + ((size_t)fb * p->K + k0) * CRMN_DK_R, p->vec, p->nvec, rv,
-                          k0 > 0, out + (size_t)f0 * ostride, ostride, prefetch ? &pfs : NULL);
+                          k0 > 0, out + (size_t)f0 * ostride, ostride);
         }
     }
 }
@@ -439,7 +375,6 @@ static int crmn_direct_fwd_float(PyArrayObject *xa, PyArrayObject *wa, PyArrayOb
     const int F = (int)PyArray_DIMS(wa)[0], kh = (int)PyArray_DIMS(wa)[2], kw = (int)PyArray_DIMS(wa)[3];
     const int Ho = (int)PyArray_DIMS(ya)[2], Wo = (int)PyArray_DIMS(ya)[3];
     if (!crmn_direct_wanted(crmn_direct_auto_fwd(kh, kw, Wo))) return 0;
-    const int prefetch = crmn_conv_prefetch();
     const int K = C * kh * kw, Fp = (F + CRMN_DK_R - 1) / CRMN_DK_R * CRMN_DK_R, nv = crmn_dk_nvecs(Ho, Wo);
     const int nt = crmn_num_threads(N);
     crmn_dk_pad g;
@@ -466,16 +401,14 @@ static int crmn_direct_fwd_float(PyArrayObject *xa, PyArrayObject *wa, PyArrayOb
             for (int b = 0; b < kw; ++b, ++k) koff[k] = (int)crmn_dk_pad_off(&g, c, a, b);
     crmn_dk_make_vecs(vec, Ho, Wo, sh * g.rowlen, Wo);
     crmn_dk_plan plan = {K, koff, wt, nv, vec};
-    npy_intp counter = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         float *buf = (float *)(d.base + d.shared + d.per * CRMN_THREAD_ID());
         memset(buf, 0, sizeof(float) * g.total);
-        for (npy_intp n = crmn_dk_claim(&counter), nn; n < N; n = nn) {
-            nn = crmn_dk_claim(&counter);
+#pragma omp for schedule(dynamic, 1)
+        for (npy_intp n = 0; n < N; ++n) {
             crmn_dk_pad_fill(&g, x + (size_t)n * C * H * W, buf);
-            crmn_dk_run(&plan, buf, F, y + (size_t)n * F * Ho * Wo, (npy_intp)Ho * Wo, kh * kw, prefetch,
-                        nn < N ? x + (size_t)nn * C * H * W : NULL, sizeof(float) * (size_t)C * H * W);
+            crmn_dk_run(&plan, buf, F, y + (size_t)n * F * Ho * Wo, (npy_intp)Ho * Wo, kh * kw);
         }
     }
     return 1;
@@ -504,7 +437,6 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
     const int Ho = (int)PyArray_DIMS(ga)[2], Wo = (int)PyArray_DIMS(ga)[3];
     const int H = (int)PyArray_DIMS(dxa)[2], W = (int)PyArray_DIMS(dxa)[3];
     if (!crmn_direct_wanted(crmn_direct_auto_gradi(kh, kw, W, sw)) || kh > 64 || kw > 64) return 0;
-    const int prefetch = crmn_conv_prefetch();
     const int Cp = (C + CRMN_DK_R - 1) / CRMN_DK_R * CRMN_DK_R, nph = sh * sw;
     const int nt = crmn_num_threads(N);
     /* Phase (rho, sigma): output rows r = sh*q + rho (q < Hq), columns s = sw*t + sigma (t < Wq);
@@ -607,21 +539,18 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
                 vp += p->nvec;
             }
     }
-    npy_intp counter = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         float *buf = (float *)(d.base + d.shared + d.per * CRMN_THREAD_ID());
         float *scr = buf + crmn_dk_round(sizeof(float) * g.total) / sizeof(float);
         memset(buf, 0, sizeof(float) * g.total);
-        for (npy_intp n = crmn_dk_claim(&counter), nn; n < N; n = nn) {
-            nn = crmn_dk_claim(&counter);
+#pragma omp for schedule(dynamic, 1)
+        for (npy_intp n = 0; n < N; ++n) {
             float *dxn = dx + (size_t)n * C * H * W;
-            const float *gnext = nn < N ? gy + (size_t)nn * F * Ho * Wo : NULL;
             crmn_dk_pad_fill(&g, gy + (size_t)n * F * Ho * Wo, buf);
             if (nph == 1) {
                 if (plans[0].K == 0) memset(dxn, 0, sizeof(float) * (size_t)C * H * W);
-                else crmn_dk_run(plans, buf, C, dxn, (npy_intp)H * W, plans[0].K / (F > 0 ? F : 1), prefetch, gnext,
-                                 sizeof(float) * (size_t)F * Ho * Wo);
+                else crmn_dk_run(plans, buf, C, dxn, (npy_intp)H * W, plans[0].K / (F > 0 ? F : 1));
                 continue;
             }
             for (int rho = 0; rho < sh; ++rho) {
@@ -634,9 +563,7 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
                     float *sc = scr + (size_t)sg * C * maxq;
                     if (Wq == 0) continue;
                     if (p->K == 0) memset(sc, 0, sizeof(float) * (size_t)C * Hq * Wq);
-                    else crmn_dk_run(p, buf, C, sc, (npy_intp)Hq * Wq, p->K / F, prefetch,
-                                     gnext == NULL ? NULL : gnext + (size_t)F * Ho * Wo * (rho * sw + sg) / nph,
-                                     sizeof(float) * (size_t)F * Ho * Wo / nph);
+                    else crmn_dk_run(p, buf, C, sc, (npy_intp)Hq * Wq, p->K / F);
                 }
                 /* ... then interleaved into the rows sh*q + rho of dx */
                 for (int c = 0; c < C; ++c)
@@ -710,16 +637,11 @@ CRMN_DK_INLINE void crmn_gw_tile(const float *xb, const int *koff, const int Q, 
 /* One group of nimg images (npx pixels in all, offsets poff); gyT blocks of 16
  * filters gtfb floats apart. */
 CRMN_DK_TARGET static void crmn_gw_group(const float *xb, const int *koff, int K, const float *gt, int Fp,
-                                         size_t gtfb, const int *poff, int npx, float *acc, crmn_dk_pfs *px,
-                                         crmn_dk_pfs *pg)
+                                         size_t gtfb, const int *poff, int npx, float *acc)
 {
     for (int f0 = 0; f0 < Fp; f0 += 16) {
         const float *gtb = gt + (size_t)(f0 / 16) * gtfb;
         for (int k0 = 0; k0 < K; k0 += CRMN_GW_QMAX) {
-            if (px != NULL) {
-                crmn_dk_pfs_step(px);
-                crmn_dk_pfs_step(pg);
-            }
             const int Q = K - k0 < CRMN_GW_QMAX ? K - k0 : CRMN_GW_QMAX;
             float *out = acc + (size_t)k0 * Fp + f0;
             if (Fp - f0 >= 16) {
@@ -792,7 +714,6 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
     const int F = (int)PyArray_DIMS(ga)[1], Ho = (int)PyArray_DIMS(ga)[2], Wo = (int)PyArray_DIMS(ga)[3];
     const int kh = (int)PyArray_DIMS(dwa)[2], kw = (int)PyArray_DIMS(dwa)[3];
     if (!crmn_direct_wanted(crmn_direct_auto_gradw(kh, kw))) return 0;
-    const int prefetch = crmn_conv_prefetch();
     const int K = C * kh * kw, Fp = (F + 7) / 8 * 8, Fg = (F + 15) / 16 * 16;
     const size_t P = (size_t)Ho * Wo;
     int nb = (int)(CRMN_GW_GROUP_PX / P);
@@ -818,7 +739,6 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
     for (int c = 0, k = 0; c < C; ++c)
         for (int a = 0; a < kh; ++a)
             for (int b = 0; b < kw; ++b, ++k) koff[k] = (int)crmn_dk_pad_off(&g, c, a, b);
-    npy_intp counter = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         char *mine = d.base + d.shared + d.per * CRMN_THREAD_ID();
@@ -826,23 +746,15 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
         memset(buf, 0, sizeof(float) * g.total);
         memset(acc, 0, sizeof(float) * (size_t)K * Fp);
         if (Fg != F) memset(gt, 0, sizeof(float) * (size_t)Fg * P * nb);
-        for (npy_intp grp = crmn_dk_claim(&counter), ng; grp < ngroups; grp = ng) {
-            ng = crmn_dk_claim(&counter);
+#pragma omp for schedule(dynamic, 1)
+        for (npy_intp grp = 0; grp < ngroups; ++grp) {
             const npy_intp n0 = grp * nb;
             const int m = N - n0 < nb ? (int)(N - n0) : nb;
             for (int b = 0; b < m; ++b) {
                 crmn_dk_pad_fill(&g, x + (size_t)(n0 + b) * C * H * W, buf + b * g.imglen);
                 crmn_gw_transpose(gy + (size_t)(n0 + b) * F * P, F, Fg, P, nb, b, gt);
             }
-            /* the next group's x and gy, prefetched while this one is computed */
-            crmn_dk_pfs px, pg;
-            const npy_intp n1 = ng * nb;
-            const size_t m1 = ng < ngroups ? (size_t)(N - n1 < nb ? N - n1 : nb) : 0;
-            const size_t tiles = (size_t)(Fp + 15) / 16 * ((K + CRMN_GW_QMAX - 1) / CRMN_GW_QMAX);
-            crmn_dk_pfs_init(&px, m1 ? x + (size_t)n1 * C * H * W : NULL, sizeof(float) * m1 * C * H * W, tiles);
-            crmn_dk_pfs_init(&pg, m1 ? gy + (size_t)n1 * F * P : NULL, sizeof(float) * m1 * F * P, tiles);
-            crmn_gw_group(buf, koff, K, gt, Fp, P * 16 * nb, poff, m * (int)P, acc, prefetch ? &px : NULL,
-                          prefetch ? &pg : NULL);
+            crmn_gw_group(buf, koff, K, gt, Fp, P * 16 * nb, poff, m * (int)P, acc);
         }
     }
     /* dw[f][k] = sum over threads of acc[k][f], in thread order; blocks of 32 taps shared out

@@ -32,7 +32,8 @@ Soundness
 The cache directory is ``cache_dir``, else ``$CRMN_GRAPH_CACHE``, else
 ``~/.cache/crmn_legacy/graphs``; ``CRMN_GRAPH_CACHE=off`` disables it.
 
-Stored layout (``CACHE_FORMAT = 4``; 4: same layout as 3, bumped for the in-place bias rewrite)
+Stored layout (``CACHE_FORMAT = 5``; 4 and 5: same layout as 3, bumped for the in-place bias rewrite and the
+bias-before-BatchNorm rewrites)
 -----------------------------------
 An entry is two pickles: the key-description numbers (see :func:`graph_key`'s
 ``ids``) of the compiled function's inputs, in ``FunctionMaker`` order, which
@@ -88,7 +89,7 @@ __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
 #: Bumped whenever the key or the stored layout changes -- and whenever a change to our Ops (their
 #: ``make_node``/``grad``/``infer_shape``) or to the rewrites would rewrite the same graph differently,
 #: since the key describes the graph, not the code that rewrites it.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 
 def default_cache_dir():

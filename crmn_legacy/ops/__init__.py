@@ -6,11 +6,13 @@
 (:mod:`crmn_legacy.ops.batchnorm`); the per-channel bias :func:`add_channel_bias`
 (:mod:`crmn_legacy.ops.channel`), the mean pooling :func:`mean_pool`
 (:mod:`crmn_legacy.ops.pool`) and the two-core :func:`matmul`
-(:mod:`crmn_legacy.ops.matmul`). Importing this
-package also registers the JAX dispatch of those Ops when JAX is installed
+(:mod:`crmn_legacy.ops.matmul`). Importing this package registers the
+compile-time rewrites that drop a bias in front of a training-mode BatchNorm
+(:mod:`crmn_legacy.ops.bias_batchnorm`) and the JAX dispatch of those Ops when JAX is installed
 (:mod:`crmn_legacy.ops.jax_conv`).
 """
 
+from . import bias_batchnorm as _bias_batchnorm  # noqa: F401  (registers its rewrites)
 from .batchnorm import BatchNormTrain, BatchNormTrainGrad, batch_norm_train
 from .channel import AddChannelBias, ChannelSum, add_channel_bias
 from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape

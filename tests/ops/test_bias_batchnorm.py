@@ -86,3 +86,26 @@ def test_model_training_graph_has_no_bias_pass_but_inference_keeps_it():
     ev = compile_evaluation(net)
     assert sum(isinstance(n.op, AddChannelBias) for n in ev.maker.fgraph.apply_nodes) == 7
     assert not any(isinstance(n.op, ChannelSum) for n in ev.maker.fgraph.apply_nodes)
+
+
+@pytest.mark.parametrize("static", [True, False])
+def test_zero_bias_gradient_is_built_without_shape_inference(static):
+    """Regression: pt.zeros(g.shape[1]) ran static-shape inference over the whole graph above g (0.7 s
+    per bias in a ResNet-32 compile); the zeros are a constant, or shaped like the node's dgamma."""
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.fg import FunctionGraph
+
+    from crmn_legacy.ops.batchnorm import BatchNormTrainGrad
+    from crmn_legacy.ops.bias_batchnorm import local_bias_grad_through_bn_is_zero
+
+    c = 5 if static else None
+    x, dy = pt.tensor("x", shape=(None, c, None, None)), pt.tensor("dy", shape=(None, c, None, None))
+    gamma, mean, inv = pt.vector("gamma", shape=(c,)), pt.vector("mean", shape=(c,)), pt.vector("inv", shape=(c,))
+    dx, dgamma, _ = BatchNormTrainGrad()(x, gamma, mean, inv, dy)
+    s = ChannelSum()(dx)
+    fg = FunctionGraph([x, gamma, mean, inv, dy], [s, dgamma], clone=False)
+    (zeros,) = local_bias_grad_through_bn_is_zero.transform(fg, s.owner)
+    if static:
+        assert isinstance(zeros, Constant) and zeros.data.shape == (5,) and not zeros.data.any()
+    else:
+        assert dgamma in zeros.owner.inputs  # fill(dgamma, 0)

@@ -55,16 +55,10 @@ def _funcify_grad(op, **kwargs):
     return batch_norm_train_grad
 
 
-_registered = False
-
-
 def register():
     """register() -> None: add the two Ops to ``jax_funcify`` (idempotent)."""
-    global _registered
-    if not _registered:
-        jax_funcify.register(BatchNormTrain)(_funcify_train)
-        jax_funcify.register(BatchNormTrainGrad)(_funcify_grad)
-        _registered = True
+    jax_funcify.register(BatchNormTrain)(_funcify_train)
+    jax_funcify.register(BatchNormTrainGrad)(_funcify_grad)
 
 
 register()

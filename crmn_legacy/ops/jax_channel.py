@@ -28,16 +28,10 @@ def _funcify_sum(op, **kwargs):
     return channel_sum
 
 
-_registered = False
-
-
 def register():
     """register() -> None: add the two Ops to ``jax_funcify`` (idempotent)."""
-    global _registered
-    if not _registered:
-        jax_funcify.register(AddChannelBias)(_funcify_add)
-        jax_funcify.register(ChannelSum)(_funcify_sum)
-        _registered = True
+    jax_funcify.register(AddChannelBias)(_funcify_add)
+    jax_funcify.register(ChannelSum)(_funcify_sum)
 
 
 register()

@@ -17,15 +17,9 @@ def _funcify_matmul(op, **kwargs):
     return matmul
 
 
-_registered = False
-
-
 def register():
     """register() -> None: add Matmul to ``jax_funcify`` (idempotent)."""
-    global _registered
-    if not _registered:
-        jax_funcify.register(Matmul)(_funcify_matmul)
-        _registered = True
+    jax_funcify.register(Matmul)(_funcify_matmul)
 
 
 register()

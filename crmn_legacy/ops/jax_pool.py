@@ -47,16 +47,10 @@ def _funcify_pool_grad(op, node=None, **kwargs):
     return mean_pool_grad
 
 
-_registered = False
-
-
 def register():
     """register() -> None: add the two Ops to ``jax_funcify`` (idempotent)."""
-    global _registered
-    if not _registered:
-        jax_funcify.register(MeanPool)(_funcify_pool)
-        jax_funcify.register(MeanPoolGrad)(_funcify_pool_grad)
-        _registered = True
+    jax_funcify.register(MeanPool)(_funcify_pool)
+    jax_funcify.register(MeanPoolGrad)(_funcify_pool_grad)
 
 
 register()

@@ -428,6 +428,23 @@ CRMN_DK_TARGET static int crmn_dk_interleave2(const float *e, const float *o, in
 }
 
 /* ---------------------------------------------------------------- grad inputs */
+/* One axis of the phase decomposition (n dx positions, stride s, padding p, k kernel taps): phase r
+ * (q = ceil((n - r) / s) > 0 positions) with tap a, (r + p - a) % s == 0, reads gy index q' + d for
+ * q' < q, d = (r + p - a) / s.  Grows *lead (gy indices below 0) and *ext (one past the last) to cover all. */
+static void crmn_dk_phase_extent(int n, int s, int p, int k, int *lead, int *ext)
+{
+    for (int r = 0; r < s; ++r) {
+        const int q = (n - r + s - 1) / s;
+        if (q <= 0) continue;
+        for (int a = 0; a < k; ++a) {
+            if ((r + p - a) % s) continue;
+            const int d = (r + p - a) / s;
+            if (-d > *lead) *lead = -d;
+            if (q + d > *ext) *ext = q + d;
+        }
+    }
+}
+
 static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArrayObject *dxa, int sh, int sw,
                                    int ph, int pw, crmn_workspace *ws)
 {
@@ -442,27 +459,9 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
     /* Phase (rho, sigma): output rows r = sh*q + rho (q < Hq), columns s = sw*t + sigma (t < Wq);
      * taps a with (rho + ph - a) % sh == 0 read gy row q + (rho + ph - a) / sh. */
     int PT = 0, PL = 0, Hb = Ho, Wb = Wo, nvtot = 0, maxq = 0;
-    /* gy rows read: q + d (q < Hq, d = (rho + ph - a) / sh): the buffer covers rows [-PT, Hb) */
-    for (int rho = 0; rho < sh; ++rho) {
-        const int Hq = (H - rho + sh - 1) / sh;
-        if (Hq <= 0) continue;
-        for (int a = 0; a < kh; ++a) {
-            if ((rho + ph - a) % sh) continue;
-            const int dd = (rho + ph - a) / sh;
-            if (-dd > PT) PT = -dd;
-            if (Hq + dd > Hb) Hb = Hq + dd;
-        }
-    }
-    for (int sg = 0; sg < sw; ++sg) {
-        const int Wq = (W - sg + sw - 1) / sw;
-        if (Wq <= 0) continue;
-        for (int b = 0; b < kw; ++b) {
-            if ((sg + pw - b) % sw) continue;
-            const int dd = (sg + pw - b) / sw;
-            if (-dd > PL) PL = -dd;
-            if (Wq + dd > Wb) Wb = Wq + dd;
-        }
-    }
+    /* gy rows read: q + d (q < Hq, d = (rho + ph - a) / sh): the buffer covers rows [-PT, Hb); columns alike */
+    crmn_dk_phase_extent(H, sh, ph, kh, &PT, &Hb);
+    crmn_dk_phase_extent(W, sw, pw, kw, &PL, &Wb);
     for (int rho = 0; rho < sh; ++rho)
         for (int sg = 0; sg < sw; ++sg) {
             const int Hq = (H - rho + sh - 1) / sh, Wq = (W - sg + sw - 1) / sw;
@@ -500,24 +499,21 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
                 if (Wq < 0) Wq = 0;
                 phq[2 * (rho * sw + sg)] = Hq;
                 phq[2 * (rho * sw + sg) + 1] = Wq;
+                /* the kernel rows A[] and columns Bc[] of this phase (kh, kw <= 64, checked above);
+                 * tap k = (f * na + ia) * nbb + ib is filter f, kernel cell (A[ia], Bc[ib]) */
+                int na = 0, nbb = 0, A[64], Bc[64];
+                for (int a = 0; a < kh; ++a)
+                    if ((rho + ph - a) % sh == 0) A[na++] = a;
+                for (int b = 0; b < kw; ++b)
+                    if ((sg + pw - b) % sw == 0) Bc[nbb++] = b;
                 for (int f = 0; f < F; ++f)
-                    for (int a = 0; a < kh; ++a) {
-                        if ((rho + ph - a) % sh) continue;
-                        for (int b = 0; b < kw; ++b) {
-                            if ((sg + pw - b) % sw) continue;
-                            kp[K] = (int)crmn_dk_pad_off(&g, f, (rho + ph - a) / sh + PT, (sg + pw - b) / sw + PL);
-                            ++K;
-                        }
-                    }
-                /* filters of this phase: [Cp/R][K][R], the threads sharing the channel blocks;
-                 * tap k of the phase is filter f = k / (taps per filter), kernel cell (a, b) */
+                    for (int ia = 0; ia < na; ++ia)
+                        for (int ib = 0; ib < nbb; ++ib, ++K)
+                            kp[K] = (int)crmn_dk_pad_off(&g, f, (rho + ph - A[ia]) / sh + PT,
+                                                         (sg + pw - Bc[ib]) / sw + PL);
+                /* filters of this phase: [Cp/R][K][R], the threads sharing the channel blocks */
                 {
-                    int na = 0, nbb = 0, A[64], Bc[64];
-                    for (int a = 0; a < kh && na < 64; ++a)
-                        if ((rho + ph - a) % sh == 0) A[na++] = a;
-                    for (int b = 0; b < kw && nbb < 64; ++b)
-                        if ((sg + pw - b) % sw == 0) Bc[nbb++] = b;
-                    const int tpf = na * nbb; /* taps per filter: K == F * tpf (kh, kw <= 64, checked above) */
+                    const int tpf = na * nbb; /* taps per filter: K == F * tpf */
 #pragma omp parallel for num_threads(nt) if (nt > 1 && (size_t)Cp * K >= 65536) schedule(static)
                     for (int cb = 0; cb < Cp / CRMN_DK_R; ++cb)
                         for (int k = 0; k < K; ++k) {

@@ -127,11 +127,7 @@ def bench_shape(batch, c, f, hw, stride, repeats=5, dtype="float32", mode=None, 
 
 def _thread_peak_gflops(n=4096, repeats=5):
     """numpy's float32 matmul rate in the calling thread's CPU time (single-threaded BLAS only)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    a @ b
-    return 2.0 * n ** 3 / min(_timed(lambda: a @ b, "thread") for _ in range(repeats)) / 1e9
+    return matmul_peak_gflops(n, repeats, clock=_CLOCKS["thread"])
 
 
 def run(batch_size=128, repeats=5, mode=None, dtype="float32", per_op=False, clock="wall"):

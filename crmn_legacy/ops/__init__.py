@@ -8,11 +8,13 @@
 (:mod:`crmn_legacy.ops.pool`) and the two-core :func:`matmul`
 (:mod:`crmn_legacy.ops.matmul`). Importing this package registers the
 compile-time rewrites that drop a bias in front of a training-mode BatchNorm
-(:mod:`crmn_legacy.ops.bias_batchnorm`) and the JAX dispatch of those Ops when JAX is installed
+(:mod:`crmn_legacy.ops.bias_batchnorm`), the rewrite of float32 ``tanh`` to a faster,
+correctly rounded C version (:mod:`crmn_legacy.ops.tanh`) and the JAX dispatch of those Ops when JAX is installed
 (:mod:`crmn_legacy.ops.jax_conv`).
 """
 
 from . import bias_batchnorm as _bias_batchnorm  # noqa: F401  (registers its rewrites)
+from . import tanh as _tanh  # noqa: F401  (registers the float32 tanh rewrite)
 from .batchnorm import BatchNormTrain, BatchNormTrainGrad, batch_norm_train
 from .channel import AddChannelBias, ChannelSum, add_channel_bias
 from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape

@@ -358,6 +358,8 @@ def function(inputs, outputs, updates=None, mode=None, cache=None, **kwargs):
     ``CRMN_GRAPH_CACHE=off``), ``False``, or a directory.
     """
     ensure_recursion_limit()
+    from . import ops  # noqa: F401  (registers our compile-time rewrites before any compile or cache key)
+
     mode = get_mode(mode)
     if cache is False:
         return pytensor.function(inputs, outputs, updates=updates, mode=mode, **kwargs)

@@ -15,7 +15,10 @@ Soundness
   ``__props__``, input positions), every root (explicit input: position, type,
   name; shared variable: type, name, *not* its value; constant: type and the
   bytes of its value), the outputs and which shared variable each update
-  writes -- plus the mode (linker, rewrite query), the PyTensor and NumPy
+  writes -- plus the mode (linker, rewrite query), the names of every rewrite
+  registered in PyTensor's ``optdb`` (importing :mod:`crmn_legacy.ops`
+  registers ours: a graph rewritten before that import must not be reused
+  after it), the PyTensor and NumPy
   versions, ``floatX``, ``openmp`` (the rewrites build Elemwise Ops with it)
   and this file's cache format.  Two graphs with the same
   key compute the same function of their inputs and shared values, so the
@@ -32,8 +35,8 @@ Soundness
 The cache directory is ``cache_dir``, else ``$CRMN_GRAPH_CACHE``, else
 ``~/.cache/crmn_legacy/graphs``; ``CRMN_GRAPH_CACHE=off`` disables it.
 
-Stored layout (``CACHE_FORMAT = 5``; 4 and 5: same layout as 3, bumped for the in-place bias rewrite and the
-bias-before-BatchNorm rewrites)
+Stored layout (``CACHE_FORMAT = 6``; 4 to 6: same layout as 3, bumped for the in-place bias rewrite, the
+bias-before-BatchNorm rewrites and the float32 tanh rewrite)
 -----------------------------------
 An entry is two pickles: the key-description numbers (see :func:`graph_key`'s
 ``ids``) of the compiled function's inputs, in ``FunctionMaker`` order, which
@@ -89,7 +92,7 @@ __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
 #: Bumped whenever the key or the stored layout changes -- and whenever a change to our Ops (their
 #: ``make_node``/``grad``/``infer_shape``) or to the rewrites would rewrite the same graph differently,
 #: since the key describes the graph, not the code that rewrites it.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 
 def default_cache_dir():
@@ -131,8 +134,25 @@ def _const_desc(c):
         return f"const:{c.type}:{data!r}"
 
 
+def _registered_rewrites(db, prefix=""):
+    """Names of every rewrite registered in ``db`` and, recursively, its sub-databases (sorted, '/'-joined paths).
+
+    Part of the key: importing a module that registers a rewrite (ours in :mod:`crmn_legacy.ops`, or a
+    user's) changes what a compile does, so a graph rewritten without it must not be reused.
+    """
+    from pytensor.graph.rewriting.db import RewriteDatabase
+
+    names = []
+    for name in sorted(db._names):
+        names.append(prefix + name)
+        for rewriter in db.__db__[name]:
+            if isinstance(rewriter, RewriteDatabase):
+                names.extend(_registered_rewrites(rewriter, f"{prefix}{name}/"))
+    return names
+
+
 def _mode_desc(mode):
-    """The linker and rewrite query of a Mode, without memory addresses."""
+    """The linker and rewrite query of a Mode, without memory addresses, and the registered rewrites."""
     q = mode.provided_optimizer
     if hasattr(q, "include"):
         q = (f"Query(include={sorted(q.include)}, require={sorted(q.require)}, exclude={sorted(q.exclude)}, "
@@ -145,7 +165,10 @@ def _mode_desc(mode):
     linker = mode.linker
     lk = f"{type(linker).__name__}:{getattr(linker, 'c_thunks', '')}:{getattr(linker, 'allow_gc', '')}:" \
          f"{getattr(linker, 'use_cloop', '')}:{getattr(linker, 'lazy', '')}"
-    return f"mode linker={lk} optimizer={q}"
+    from pytensor.compile import optdb
+
+    rewrites = hashlib.sha256(" ".join(_registered_rewrites(optdb)).encode()).hexdigest()
+    return f"mode linker={lk} optimizer={q} rewrites={rewrites}"
 
 
 def graph_key(explicit, outputs, update_pairs, mode, ids=None):

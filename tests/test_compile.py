@@ -81,6 +81,31 @@ def test_key_is_deterministic_and_sensitive():
         assert _key(outs, upd, x) != k1  # the rewrites would build Elemwise Ops with another openmp flag
 
 
+def test_key_sees_newly_registered_rewrites():
+    """Regression: a graph rewritten before ``import crmn_legacy.ops`` (which registers the float32 tanh and
+    bias rewrites) was reused after it, so the cached graph silently lacked them."""
+    from pytensor.compile import optdb
+    from pytensor.graph.rewriting.basic import node_rewriter
+    from pytensor.tensor.elemwise import Elemwise
+
+    x, w, v, outs, upd = _graph()
+    k1 = _key(outs, upd, x)
+
+    @node_rewriter([Elemwise])
+    def test_only_noop_rewrite(fgraph, node):
+        return False
+
+    optdb["specialize"].register("test_only_noop_rewrite", test_only_noop_rewrite, "fast_run")
+    try:
+        assert _key(outs, upd, x) != k1
+    finally:
+        optdb["specialize"].remove_tags("test_only_noop_rewrite", "fast_run", "specialize")
+        optdb["specialize"]._names.discard("test_only_noop_rewrite")
+        optdb["specialize"].__db__.pop("test_only_noop_rewrite", None)
+        optdb["specialize"].__db__[type(test_only_noop_rewrite).__name__].discard(test_only_noop_rewrite)
+    assert _key(outs, upd, x) == k1
+
+
 def test_cache_off(tmp_path, monkeypatch):
     monkeypatch.setenv("CRMN_GRAPH_CACHE", "off")
     assert graph_cache.default_cache_dir() is None

@@ -47,6 +47,21 @@ def test_fused_equals_graph_form(fused_and_reference, shape):
         np.testing.assert_allclose(got, ref, **TOL[dtype])
 
 
+@pytest.mark.parametrize("shape", [(16, 3, 32, 32), (5, 4, 3, 1), (9, 2, 1, 1)])
+def test_one_pass_statistics_match_float64(shape):
+    """The C forward takes both statistics in one pass (per-row sum and deviations, Chan's combination):
+    mean and inv_std equal float64 numpy's two-pass figures, with a large offset and rows of unequal means."""
+    x, g, b = pt.tensor4("x"), pt.vector("g"), pt.vector("b")
+    f = function([x, g, b], batch_norm_train(x, g, b, EPS), cache=False)
+    rng = np.random.default_rng(3)
+    data = (300.0 + rng.standard_normal(shape) * 0.5 + rng.standard_normal(shape[:2] + (1, 1)) * 2)
+    data = data.astype("float32")
+    _, mean, inv = f(data, np.ones(shape[1], "float32"), np.zeros(shape[1], "float32"))
+    d64 = data.astype(np.float64)
+    np.testing.assert_allclose(mean, d64.mean(axis=(0, 2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(inv, 1 / np.sqrt(d64.var(axis=(0, 2, 3)) + EPS), rtol=2e-5)
+
+
 def test_c_code_is_used_and_equals_perform():
     x, g, b = pt.tensor4("x"), pt.vector("g"), pt.vector("b")
     outs = batch_norm_train(x, g, b, EPS)

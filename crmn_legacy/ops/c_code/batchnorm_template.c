@@ -4,7 +4,8 @@
  * (DTYPE, NPYTYPE).  x is (N, C, S) C-contiguous (S = H*W, statistics over
  * n and s for each channel c, M = N*S).
  *
- * forward   mu_c = 1/M sum x,  var_c = 1/M sum (x - mu_c)^2  (two passes),
+ * forward   mu_c = 1/M sum x,  var_c = 1/M sum (x - mu_c)^2  (one pass over memory: per (n, c) row its
+ *           sum and its squared deviations about its own mean, combined per channel by Chan's formula),
  *           inv_c = 1/sqrt(var_c + eps),
  *           y = (x - mu_c) * inv_c * gamma_c + beta_c,   or max(that, 0) when relu
  * backward  xhat = (x - mu_c) inv_c,  dbeta_c = sum dy,  dgamma_c = sum dy xhat,
@@ -51,7 +52,7 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
     if (C == 0) return 0;
     const double M = (double)N * (double)S;
     const int nt = crmn_threads(N, N * C * S, 32768);
-    double *part = (double *)malloc(sizeof(double) * (size_t)(N * C + 2 * C));
+    double *part = (double *)malloc(sizeof(double) * (size_t)(2 * N * C + 2 * C));
     DTYPE *mu = (DTYPE *)malloc(sizeof(DTYPE) * (size_t)C);
     if (part == NULL || mu == NULL) {
         free(part);
@@ -59,7 +60,10 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
         PyErr_NoMemory();
         return -1;
     }
-    double *tot = part + N * C;
+    /* per (n, c) row: sum and squared deviations about the row mean; per channel: total and M2 */
+    double *rsum = part, *rm2 = part + N * C, *tot = part + 2 * N * C, *m2 = tot + C;
+    /* One pass over memory for both statistics: each (n, c) row (S values, in L1/L2 after its first
+     * read) gives its sum and its sum of squared deviations about its own mean. */
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (npy_intp n = 0; n < N; ++n) {
         for (npy_intp c = 0; c < C; ++c) {
@@ -67,29 +71,31 @@ static int crmn_bn_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, PyArrayO
             DTYPE acc = 0;
 #pragma omp simd reduction(+ : acc)
             for (npy_intp s = 0; s < S; ++s) acc += xr[s];
-            part[n * C + c] = (double)acc;
-        }
-    }
-    crmn_bn_reduce_DTYPE(part, N, C, tot);
-    for (npy_intp c = 0; c < C; ++c) mu[c] = (DTYPE)(tot[c] / M);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (npy_intp n = 0; n < N; ++n) {
-        for (npy_intp c = 0; c < C; ++c) {
-            const DTYPE *xr = x + (n * C + c) * S;
-            const DTYPE m = mu[c];
-            DTYPE acc = 0;
-#pragma omp simd reduction(+ : acc)
+            const DTYPE m = (DTYPE)((double)acc / (double)S);
+            DTYPE dev = 0;
+#pragma omp simd reduction(+ : dev)
             for (npy_intp s = 0; s < S; ++s) {
                 const DTYPE d = xr[s] - m;
-                acc += d * d;
+                dev += d * d;
             }
-            part[n * C + c] = (double)acc;
+            rsum[n * C + c] = (double)acc;
+            /* deviations were taken about m, the row mean rounded to DTYPE: correct to the exact mean */
+            const double off = (double)acc / (double)S - (double)m;
+            rm2[n * C + c] = (double)dev - (double)S * off * off;
         }
     }
-    crmn_bn_reduce_DTYPE(part, N, C, tot);
+    crmn_bn_reduce_DTYPE(rsum, N, C, tot);
+    for (npy_intp c = 0; c < C; ++c) mu[c] = (DTYPE)(tot[c] / M);
+    /* Chan et al.'s combination: M2_c = sum_n [ M2_(n,c) + S (mean_(n,c) - mean_c)^2 ], in image order. */
+    for (npy_intp c = 0; c < C; ++c) m2[c] = 0.0;
+    for (npy_intp n = 0; n < N; ++n)
+        for (npy_intp c = 0; c < C; ++c) {
+            const double d = rsum[n * C + c] / (double)S - tot[c] / M;
+            m2[c] += rm2[n * C + c] + (double)S * d * d;
+        }
     for (npy_intp c = 0; c < C; ++c) {
         mo[c] = mu[c];
-        io[c] = (DTYPE)(1.0 / sqrt((double)(DTYPE)(tot[c] / M) + eps));
+        io[c] = (DTYPE)(1.0 / sqrt((double)(DTYPE)(m2[c] / M) + eps));
     }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (npy_intp n = 0; n < N; ++n) {

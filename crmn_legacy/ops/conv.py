@@ -33,8 +33,9 @@ their C code there; no Numba implementation is written.  Under PyTensor 3's
 default Numba linker (``mode="NUMBA"``) the Ops still work, through object
 mode calling the NumPy ``perform``, with a warning.  In the C code, images are
 shared out between OpenMP threads (single-threaded OpenBLAS inside each, one
-im2col buffer per thread reused across calls) and ``OMP_WAIT_POLICY`` defaults
-to ``passive`` (see :mod:`crmn_legacy.ops.c_support`).
+im2col buffer per thread reused across calls) and idle OpenMP workers spin
+briefly, then sleep (``OMP_WAIT_POLICY=passive`` with ``GOMP_SPINCOUNT=30000``
+unless the user sets either; see :mod:`crmn_legacy.ops.c_support`).
 
 Figures: ``python -m crmn_legacy bench conv`` (batch 128, float32, fwd + both
 grads, 3x3), fraction of the same process's numpy 4096^2 matmul peak.  They
@@ -55,7 +56,9 @@ CVM, C, OpenMP, OMP_WAIT_POLICY=passive     20.4      38.9%    35.3      67.5%
 So: C under CVM beats Numba's object-mode fallback 9x (k=1) and 2.5x (k=4);
 OpenMP over images beats threaded BLAS on these small per-image GEMMs 3-4x;
 passive OpenMP waiting removes a 2-7 ms per-call stall (a tiny conv call:
-35 us passive vs 2200 us spinning) and doubles the k=1 rate.  Single-threaded
+35 us passive vs 2200 us spinning) and doubles the k=1 rate (later, on a
+quieter machine, a 30,000-spin wait before sleeping beat both; see
+:mod:`crmn_legacy.ops.c_support`).  Single-threaded
 CPU-time efficiency (insensitive to the load): forward 128->128 at 16x16 runs
 at about 60 GFLOP/s per CPU-second against numpy's single-thread matmul at
 82-91.  The targets (k=4 >= 75 %, k=1 >= 50 %) were not demonstrated on this

@@ -11,8 +11,14 @@ __all__ = ["rectify", "sigmoid", "tanh", "softmax", "identity", "linear", "get"]
 
 
 def rectify(x):
-    """rectify(x) -> max(x, 0), the ReLU of He et al. (2015)."""
-    return pt.maximum(x, 0)
+    """rectify(x) -> max(x, 0), the ReLU of He et al. (2015).
+
+    One scalar Op, :func:`crmn_legacy.ops.relu.relu`, differentiated from its
+    output (:math:`g\\,[z > 0]`), so a residual sum fuses into it.
+    """
+    from .ops.relu import relu
+
+    return relu(x)
 
 
 def sigmoid(x):

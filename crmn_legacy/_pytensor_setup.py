@@ -1,6 +1,6 @@
 """configure() -- make PyTensor ready for crmn_legacy before any graph is built.
 
-Importing :mod:`crmn_legacy` calls :func:`configure` once.  It does two things,
+Importing :mod:`crmn_legacy` calls :func:`configure` once.  It does these things,
 each of which the user can override with ``PYTENSOR_FLAGS``:
 
 1. ``floatX = float32``.  The paper trains in float32 (Theano on a GPU); with
@@ -19,14 +19,29 @@ each of which the user can override with ``PYTENSOR_FLAGS``:
    process and timed alternately (12 steps each, quiet 2-core machine):
    median 0.766 s with vs 0.788 s without.  ``CRMN_ELEMWISE_OPENMP=0`` turns
    it off; a user who sets ``openmp`` in ``PYTENSOR_FLAGS`` keeps it.
+4. ``openmp_elemwise_minsize = 128`` (PyTensor's default: 200,000).  The
+   threshold is compared with the element count in PyTensor's contiguous
+   loop, which it uses only when every input has a known static shape, and
+   with the *outermost dimension* in its strided loop, the one our
+   activations (batch size unknown at compile time) always take: with the
+   default a ``(128, C, H, W)`` Composite never ran on more than one core.
+   At 128 the activation Composites (rectifiers, gradient masks), the LSTM
+   gate Composites (128 x 100) and the larger SGD updates run on both.
+   Measured: two CRMN-32 training steps compiled in one process, timed
+   alternately, batch 128: k=1 median 0.588 s (default) vs 0.571 s (16 each),
+   k=4 6.914 vs 6.787 s, mean 6.960 vs 6.647 s (6 each).  A user who sets
+   ``openmp_elemwise_minsize`` in ``PYTENSOR_FLAGS`` keeps it.
 """
 
 import os
 
-__all__ = ["configure", "blas_info", "ELEMWISE_OPENMP"]
+__all__ = ["configure", "blas_info", "ELEMWISE_OPENMP", "ELEMWISE_OPENMP_MINSIZE"]
 
 #: Whether PyTensor's Elemwise C loops run with OpenMP (``config.openmp``) by default.
 ELEMWISE_OPENMP = True
+
+#: PyTensor's ``openmp_elemwise_minsize`` we set by default (item 4 of the module docstring).
+ELEMWISE_OPENMP_MINSIZE = 128
 
 # The Fortran BLAS entry points PyTensor's C code calls (pytensor/tensor/blas*.py).
 _FORTRAN_BLAS = ("sgemm", "dgemm", "sgemv", "dgemv", "sger", "dger", "sdot", "ddot")
@@ -64,6 +79,8 @@ def configure():
     if not _user_flag("openmp"):
         env = os.environ.get("CRMN_ELEMWISE_OPENMP")
         pytensor.config.openmp = ELEMWISE_OPENMP if env is None else env.strip().lower() in ("1", "true", "yes")
+    if not _user_flag("openmp_elemwise_minsize"):
+        pytensor.config.openmp_elemwise_minsize = ELEMWISE_OPENMP_MINSIZE
 
     try:
         import scipy_openblas32 as sob

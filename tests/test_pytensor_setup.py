@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-_CHILD = "import crmn_legacy, pytensor; print(pytensor.config.floatX, pytensor.config.openmp)"
+_CHILD = ("import crmn_legacy, pytensor; "
+          "print(pytensor.config.floatX, pytensor.config.openmp, pytensor.config.openmp_elemwise_minsize)")
 
 
 def _run(**env):
@@ -17,9 +18,10 @@ def _run(**env):
 
 
 @pytest.mark.parametrize("env, expect", [
-    ({}, ["float32", "True"]),
-    ({"CRMN_ELEMWISE_OPENMP": "0"}, ["float32", "False"]),
-    ({"PYTENSOR_FLAGS": "floatX=float64,openmp=False"}, ["float64", "False"]),
+    ({}, ["float32", "True", "128"]),
+    ({"CRMN_ELEMWISE_OPENMP": "0"}, ["float32", "False", "128"]),
+    ({"PYTENSOR_FLAGS": "floatX=float64,openmp=False"}, ["float64", "False", "128"]),
+    ({"PYTENSOR_FLAGS": "openmp_elemwise_minsize=5000"}, ["float32", "True", "5000"]),
 ])
 def test_defaults_and_overrides(env, expect):
     assert _run(**env) == expect

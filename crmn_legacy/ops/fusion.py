@@ -44,34 +44,43 @@ def _scalar_outputs(op, scalar_inputs):
     return op.scalar_op.make_node(*scalar_inputs).outputs
 
 
-def _fuseable(node):
-    return (isinstance(node.op, Elemwise) and not node.op.inplace_pattern
-            and node.op.scalar_op.supports_c_code(node.inputs, node.outputs))
-
-
 class SingleReaderFusion(GraphRewriter):
-    """SingleReaderFusion() -- fuse each single-output Elemwise into its only (Elemwise) reader."""
+    """SingleReaderFusion() -- fuse each single-output Elemwise into its only (Elemwise) reader.
 
-    def add_requirements(self, fgraph):
-        from pytensor.graph.features import ReplaceValidate
+    One walk in reverse topological order: a reader is visited before its producers, so a chain
+    ``p1 -> p2 -> r`` folds into one Composite in the same walk (``p2`` into ``r``, then ``p1`` into the
+    result).  Replacements skip whole-graph validation: the fused node has the reader's output types,
+    and no cycle can appear (every path from the producer leaves through the reader).
+    """
 
-        fgraph.attach_feature(ReplaceValidate())
+    def __init__(self):
+        super().__init__()
+        self._has_c = {}
 
-    @staticmethod
-    def _pair(fgraph, node):
-        """(producer, reader) when ``node`` may be fused into its only reader, else None."""
-        if len(node.outputs) != 1 or not _fuseable(node):
+    def _fuseable(self, node):
+        """An Elemwise, not in place, whose scalar Op has C code for these input dtypes (cached)."""
+        if not isinstance(node.op, Elemwise) or node.op.inplace_pattern:
+            return False
+        key = (node.op.scalar_op, tuple(i.type.dtype for i in node.inputs))
+        ok = self._has_c.get(key)
+        if ok is None:
+            ok = self._has_c[key] = bool(node.op.scalar_op.supports_c_code(node.inputs, node.outputs))
+        return ok
+
+    def _reader(self, fgraph, node):
+        """The Elemwise reader ``node`` may be fused into, else None."""
+        if len(node.outputs) != 1:
             return None
         out = node.outputs[0]
         clients = fgraph.clients[out]
         if len(clients) != 1:
             return None
         reader = clients[0][0]
-        if not isinstance(reader, Apply) or not _fuseable(reader):
+        if not self._fuseable(reader) or not self._fuseable(node):
             return None
         if any(o.type.broadcastable != out.type.broadcastable for o in reader.outputs):
             return None
-        return node, reader
+        return reader
 
     @staticmethod
     def _fused(producer, reader):
@@ -82,22 +91,21 @@ class SingleReaderFusion(GraphRewriter):
         (s_p,) = _scalar_outputs(producer.op, [scalars[i] for i in producer.inputs])
         s_outs = _scalar_outputs(reader.op, [s_p if i is p_out else scalars[i] for i in reader.inputs])
         composite = Composite([scalars[i] for i in inputs], s_outs)
-        outs = Elemwise(composite)(*inputs, return_list=True)
-        return outs
+        return Elemwise(composite)(*inputs, return_list=True)
 
     def apply(self, fgraph):
         changed = True
         while changed:
             changed = False
-            for node in fgraph.toposort():
+            for node in reversed(fgraph.toposort()):
                 if node not in fgraph.apply_nodes:
                     continue
-                pair = self._pair(fgraph, node)
-                if pair is None:
+                reader = self._reader(fgraph, node)
+                if reader is None:
                     continue
-                producer, reader = pair
-                new = self._fused(producer, reader)
-                fgraph.replace_all_validate(list(zip(reader.outputs, new)), reason="crmn_single_reader_fusion")
+                new = self._fused(node, reader)
+                for old_out, new_out in zip(reader.outputs, new):
+                    fgraph.replace(old_out, new_out, reason="crmn_single_reader_fusion", import_missing=True)
                 changed = True
 
 

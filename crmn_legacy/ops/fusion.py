@@ -28,7 +28,6 @@ such pair is left.
 """
 
 from pytensor.compile import optdb
-from pytensor.graph.basic import Apply
 from pytensor.graph.rewriting.basic import GraphRewriter
 from pytensor.scalar import Composite, get_scalar_type
 from pytensor.tensor.elemwise import Elemwise

@@ -43,23 +43,18 @@ _C_SUPPORT = """
 #define CRMN_RELU_SELECT
 #include <stdint.h>
 #include <string.h>
-/* keep ? v : 0, without a branch (float32 / float64) */
-static inline npy_float32 crmn_keep_f32(int keep, npy_float32 v)
-{
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    u &= (uint32_t)0 - (uint32_t)(keep != 0);
-    memcpy(&v, &u, sizeof u);
-    return v;
-}
-static inline npy_float64 crmn_keep_f64(int keep, npy_float64 v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    u &= (uint64_t)0 - (uint64_t)(keep != 0);
-    memcpy(&v, &u, sizeof u);
-    return v;
-}
+/* keep ? v : 0, without a branch: crmn_keep_f32 / crmn_keep_f64 */
+#define CRMN_KEEP_DEF(NAME, T, U)                                                                   \
+    static inline T NAME(int keep, T v)                                                             \
+    {                                                                                               \
+        U u;                                                                                        \
+        memcpy(&u, &v, sizeof u);                                                                   \
+        u &= (U)0 - (U)(keep != 0);                                                                 \
+        memcpy(&v, &u, sizeof u);                                                                   \
+        return v;                                                                                   \
+    }
+CRMN_KEEP_DEF(crmn_keep_f32, npy_float32, uint32_t)
+CRMN_KEEP_DEF(crmn_keep_f64, npy_float64, uint64_t)
 #endif
 """
 _KEEP = {"float32": "crmn_keep_f32", "float64": "crmn_keep_f64"}
@@ -90,7 +85,7 @@ class Relu(ps.UnaryScalarOp):
         return f"{z} = {keep}(!({x} < 0), {x});"  # a NaN compares false and passes through
 
     def c_code_cache_version(self):
-        return (2,)
+        return (3,)
 
 
 class ReluGrad(ps.BinaryScalarOp):
@@ -124,7 +119,7 @@ class ReluGrad(ps.BinaryScalarOp):
         return f"{out} = {keep}({z} > 0, {g});"
 
     def c_code_cache_version(self):
-        return (3,)
+        return (4,)
 
 
 #: The scalar Ops and their Elemwise: ``relu(x)`` and ``relu_grad(z, g)`` on tensors.

@@ -73,6 +73,17 @@ def parse_replay_schedule(text):
     return segs
 
 
+def parse_epoch_counts(text):
+    """parse_epoch_counts(text) -> list of ints: ``"15,4,1"`` (one per learning rate)."""
+    try:
+        counts = [int(e) for e in str(text).split(",") if e.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of epoch counts: {text!r}")
+    if not counts:
+        raise argparse.ArgumentTypeError("empty list of epoch counts")
+    return counts
+
+
 def _model_option(text):
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--model-option needs KEY=VALUE, got {text!r}")
@@ -134,6 +145,13 @@ def build_train_parser():
     o.add_argument("--patience", type=int, metavar="BETA",
                    help=f"beta: epochs without improvement of validation loss or accuracy before the next rate "
                         f"(default {_D.patience}; not given in the paper)")
+    o.add_argument("--min-epochs-per-rate", type=parse_epoch_counts, metavar="E,E,...",
+                   help="never lower a rate before this many epochs at it (one count per rate; default: no bound, "
+                        "the paper's rule alone)")
+    o.add_argument("--max-epochs-per-rate", type=parse_epoch_counts, metavar="E,E,...",
+                   help="lower a rate (or stop after the last) after this many epochs at it even without a plateau "
+                        "(one count per rate; default: no bound). With --min-epochs-per-rate: the schedule "
+                        "compressed into a time budget")
     o.add_argument("--momentum", type=float, help=f"momentum mu (default {_D.momentum:g}, paper)")
     o.add_argument("--weight-decay", type=float, help=f"lambda (default {_D.weight_decay:g}, paper)")
     o.add_argument("--decay-form", choices=("l2", "half_l2"),
@@ -152,6 +170,9 @@ def build_train_parser():
     b.add_argument("--test-every", type=int, metavar="K",
                    help="phase 2: test error every K epochs, the paper's Figure 3 right (default 1; 0 = only at "
                         "the end; also 0 skips the test of phase 1's best model)")
+    b.add_argument("--select-test-every", type=int, metavar="K",
+                   help="phase 1: also record the test error every K epochs (never used to choose anything; "
+                        "Figure 3 right of a run without phase 2; default 0 = never)")
     r = p.add_argument_group("run")
     r.add_argument("--seed", type=int, help=f"seed of weights, validation split, subsets, order and crops "
                                             f"(default {_D.seed})")

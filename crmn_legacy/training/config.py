@@ -56,6 +56,8 @@ class TrainConfig:
     eval_batch_size: int = 500
     lr_schedule: Optional[list] = None
     patience: int = 10
+    min_epochs_per_rate: Optional[list] = None
+    max_epochs_per_rate: Optional[list] = None
     momentum: float = 0.9
     weight_decay: float = 1e-4
     decay_form: str = "l2"
@@ -63,6 +65,7 @@ class TrainConfig:
     time_limit: Optional[float] = None
     phase: str = "both"
     test_every: int = 1
+    select_test_every: int = 0
     replay_schedule: Optional[list] = None
     seed: int = 0
     out: str = "runs/crmn"
@@ -105,6 +108,16 @@ class TrainConfig:
         need(self.time_limit is None or self.time_limit > 0, f"--time-limit must be > 0, got {self.time_limit}")
         need(self.checkpoint_every_steps >= 0, "--checkpoint-every-steps must be >= 0")
         need(self.test_every >= 0, "--test-every must be >= 0")
+        need(self.select_test_every >= 0, "--select-test-every must be >= 0")
+        if self.lr_schedule is not None:
+            for name in ("min_epochs_per_rate", "max_epochs_per_rate"):
+                v = getattr(self, name)
+                need(v is None or (len(v) == len(self.lr_schedule) and all(int(e) >= 1 for e in v)),
+                     f"--{name.replace('_', '-')} needs one epoch count >= 1 per learning rate "
+                     f"({len(self.lr_schedule)}), got {v}")
+            lo, hi = self.min_epochs_per_rate, self.max_epochs_per_rate
+            need(lo is None or hi is None or all(int(a) <= int(b) for a, b in zip(lo, hi)),
+                 f"--min-epochs-per-rate {lo} exceeds --max-epochs-per-rate {hi}")
         for name in ("train_subset", "val_subset", "test_subset"):
             v = getattr(self, name)
             need(v is None or v >= 1, f"--{name.replace('_', '-')} must be >= 1, got {v}")

@@ -1,4 +1,4 @@
-"""PlateauSchedule(learning_rates=(0.1, 0.01, 0.001), patience=10) and ReplaySchedule(segments).
+"""PlateauSchedule(learning_rates=(0.1, 0.01, 0.001), patience=10, min_epochs=None, max_epochs=None) and ReplaySchedule(segments).
 
 The paper's protocol (section 4)
 --------------------------------
@@ -21,6 +21,11 @@ Phase 1 (``select``) is :class:`PlateauSchedule`:
 * the *best model* is the one with the highest :math:`A_v` (ties: lower
   :math:`L_v`); it is what gets reloaded and what phase 1 ends with.
 * momentum velocities are reset to zero when the best model is reloaded.
+* optional stage bounds (not in the paper; used to compress the schedule
+  into a wall-clock budget): ``min_epochs[s]`` epochs at rate ``s`` before
+  the plateau rule may act (the rate is never lowered earlier), and
+  ``max_epochs[s]`` epochs after which the rate moves on (or the run stops)
+  even without a plateau.  ``None`` (the default) is the paper's rule alone.
 
 The recorded schedule is the *trajectory of the best model*: the learning
 rate of every epoch that led to it, with the epochs discarded by reloads
@@ -43,6 +48,17 @@ __all__ = ["PlateauSchedule", "ReplaySchedule", "PAPER_SCHEDULES"]
 PAPER_SCHEDULES = {"default": (0.1, 0.01, 0.001), "wide": (0.1, 0.01, 0.005, 0.001)}
 
 
+def _stage_bounds(bounds, n, name):
+    if bounds is None:
+        return None
+    bounds = [int(b) for b in bounds]
+    if len(bounds) != n:
+        raise ValueError(f"{name} needs one entry per learning rate ({n}), got {bounds}")
+    if any(b < 1 for b in bounds):
+        raise ValueError(f"{name} entries must be >= 1 epoch, got {bounds}")
+    return bounds
+
+
 def _rle_append(segments, lr):
     if segments and segments[-1][0] == lr:
         segments[-1][1] += 1
@@ -51,9 +67,11 @@ def _rle_append(segments, lr):
 
 
 class PlateauSchedule:
-    """PlateauSchedule(learning_rates=(0.1, 0.01, 0.001), patience=10)
+    """PlateauSchedule(learning_rates=(0.1, 0.01, 0.001), patience=10, min_epochs=None, max_epochs=None)
 
     Validation-driven learning-rate schedule of section 4 (see module doc).
+    ``min_epochs`` / ``max_epochs``: per-rate lists of epoch bounds (same
+    length as ``learning_rates``), or None for no bound.
 
     Use: read :attr:`lr` before an epoch, call :meth:`update` after it with
     the validation loss and accuracy; it returns ``(is_new_best, action)``
@@ -63,7 +81,7 @@ class PlateauSchedule:
     (plain JSON types).
     """
 
-    def __init__(self, learning_rates=(0.1, 0.01, 0.001), patience=10):
+    def __init__(self, learning_rates=(0.1, 0.01, 0.001), patience=10, min_epochs=None, max_epochs=None):
         learning_rates = [float(r) for r in learning_rates]
         if not learning_rates:
             raise ValueError("the learning-rate schedule must list at least one rate")
@@ -73,7 +91,12 @@ class PlateauSchedule:
             raise ValueError(f"patience (beta) must be >= 1 epoch, got {patience}")
         self.learning_rates = learning_rates
         self.patience = int(patience)
+        self.min_epochs = _stage_bounds(min_epochs, len(learning_rates), "min_epochs")
+        self.max_epochs = _stage_bounds(max_epochs, len(learning_rates), "max_epochs")
+        if self.min_epochs and self.max_epochs and any(a > b for a, b in zip(self.min_epochs, self.max_epochs)):
+            raise ValueError(f"min_epochs {self.min_epochs} exceeds max_epochs {self.max_epochs} at some rate")
         self.stage = 0
+        self.stage_epochs = 0  # epochs trained at the current rate
         self.bad_epochs = 0
         self.epochs = 0
         self.best_loss = float("inf")  # running best of each metric separately
@@ -107,13 +130,18 @@ class PlateauSchedule:
             self.best = {"epoch": self.epochs, "val_loss": val_loss, "val_acc": val_acc}
             self._best_trajectory = [list(s) for s in self._trajectory]
         self.bad_epochs = 0 if improved else self.bad_epochs + 1
-        if self.bad_epochs < self.patience:
+        self.stage_epochs += 1
+        at_least = self.min_epochs[self.stage] if self.min_epochs else 0
+        at_most = self.max_epochs[self.stage] if self.max_epochs else None
+        plateau = self.bad_epochs >= self.patience and self.stage_epochs >= at_least
+        if not plateau and (at_most is None or self.stage_epochs < at_most):
             return is_best, "continue"
         if self.stage + 1 >= len(self.learning_rates):
             self.finished = True
             return is_best, "stop"
         self.stage += 1
         self.bad_epochs = 0
+        self.stage_epochs = 0
         self._trajectory = [list(s) for s in self._best_trajectory]
         self.changes.append({"epoch": self.epochs, "lr": self.lr, "reloaded_epoch": self.best["epoch"]})
         return is_best, "decay"
@@ -132,7 +160,10 @@ class PlateauSchedule:
             "kind": "plateau",
             "learning_rates": self.learning_rates,
             "patience": self.patience,
+            "min_epochs": self.min_epochs,
+            "max_epochs": self.max_epochs,
             "stage": self.stage,
+            "stage_epochs": self.stage_epochs,
             "bad_epochs": self.bad_epochs,
             "epochs": self.epochs,
             "best_loss": self.best_loss if self.best_loss != float("inf") else None,
@@ -149,8 +180,9 @@ class PlateauSchedule:
         """from_state_dict(state) -> PlateauSchedule"""
         if state.get("kind") != "plateau":
             raise ValueError(f"not a PlateauSchedule state: kind={state.get('kind')!r}")
-        self = cls(state["learning_rates"], state["patience"])
+        self = cls(state["learning_rates"], state["patience"], state.get("min_epochs"), state.get("max_epochs"))
         self.stage = state["stage"]
+        self.stage_epochs = state.get("stage_epochs", 0)
         self.bad_epochs = state["bad_epochs"]
         self.epochs = state["epochs"]
         self.best_loss = float("inf") if state["best_loss"] is None else state["best_loss"]

@@ -305,7 +305,8 @@ class _PhaseRun:
         self.best = None
         self.stop_reason = None
         if self.phase == "select":
-            self.schedule = PlateauSchedule(self.c.lr_schedule, self.c.patience)
+            self.schedule = PlateauSchedule(self.c.lr_schedule, self.c.patience, self.c.min_epochs_per_rate,
+                                            self.c.max_epochs_per_rate)
         else:
             self.schedule = ReplaySchedule(self.tr._recorded_schedule())
         self.log.rewrite([])
@@ -442,6 +443,8 @@ class _PhaseRun:
                 raise TrainingDiverged(f"the validation loss became {vl} after {self.phase} epoch {self.epoch + 1}; "
                                        f"training stopped. Last good checkpoint: {self.last_path}")
             rec["val_loss"], rec["val_acc"] = vl, va
+            if c.select_test_every and (self.epoch + 1) % c.select_test_every == 0:
+                rec["test_loss"], rec["test_acc"] = tr.evaluate(self.data.test, self.data.transform)
             self.epoch += 1
             self.step_in_epoch = 0
             is_best, action = self.schedule.update(vl, va)
@@ -494,6 +497,9 @@ class _PhaseRun:
             summary["best"] = self.best
             summary["schedule_complete"] = self.schedule.finished
             summary["val_acc_curve"] = [r["val_acc"] for r in self.history]
+            summary["train_loss_curve"] = [r["train_loss"] for r in self.history]
+            summary["test_error_curve"] = [None if r["test_acc"] is None else 1.0 - r["test_acc"]
+                                           for r in self.history]
             if self.best is not None:
                 current = tr.param_dict()
                 tr.set_params(load_checkpoint(self.best_path).params)

@@ -118,7 +118,8 @@ def build_train_parser():
                    help="'he': depth=6n+2 (default); 'wrn': 6n+4, the paper's '28 layers' wide models")
     m.add_argument("--model-option", type=_model_option, action="append", metavar="KEY=VALUE",
                    help="extra build_model option, VALUE parsed as JSON (e.g. memory_units=100, "
-                        "variant=\"preact\"); repeatable")
+                        "variant=\"preact\", conv_bias=false); keys of the LSTM go to it (b_f=-1 sets the "
+                        "forget-gate bias, outgate_nonlinearity=\"tanh\" the prose's output gate); repeatable")
     d = p.add_argument_group("data")
     d.add_argument("--dataset", choices=("cifar10", "cifar100", "svhn"),
                    help=f"dataset (default {_D.dataset}; paper: all three)")
@@ -132,6 +133,9 @@ def build_train_parser():
                    help="train on a seeded random N images of the training split (default: all; for CPU runs)")
     d.add_argument("--val-subset", type=int, metavar="N", help="validate on N images (default: all)")
     d.add_argument("--test-subset", type=int, metavar="N", help="test on N images (default: all 10,000/26,032)")
+    d.add_argument("--mean-mode", choices=("per_channel", "image", "global"),
+                   help="the 'mean pixel' subtracted from CIFAR inputs in [0, 1]: one mean per colour channel "
+                        "(default), the mean image (Lasagne's CIFAR recipe), or one scalar")
     d.add_argument("--no-augment", dest="augment", action="store_false",
                    help="no pad-4 random 32x32 crops (paper: crops on, for all datasets)")
     d.add_argument("--flip", action="store_true", help="also random horizontal flips (paper: no)")

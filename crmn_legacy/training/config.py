@@ -50,6 +50,7 @@ class TrainConfig:
     train_subset: Optional[int] = None
     val_subset: Optional[int] = None
     test_subset: Optional[int] = None
+    mean_mode: str = "per_channel"
     augment: bool = True
     flip: bool = False
     batch_size: Optional[int] = None
@@ -97,6 +98,8 @@ class TrainConfig:
         need(self.phase in PHASES, f"--phase must be one of {PHASES}, got {self.phase!r}")
         need(self.dataset_file is not None or self.dataset in ("cifar10", "cifar100", "svhn"),
              f"--dataset must be cifar10, cifar100 or svhn, got {self.dataset!r}")
+        need(self.mean_mode in ("per_channel", "image", "global"),
+             f"--mean-mode must be per_channel, image or global, got {self.mean_mode!r}")
         need(0.0 < self.val_fraction < 1.0, f"--val-fraction must be in (0, 1), got {self.val_fraction}")
         need(self.batch_size is None or self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}")
         need(self.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {self.eval_batch_size}")

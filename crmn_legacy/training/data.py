@@ -103,8 +103,8 @@ class TrainingData:
 
     def _transform(self, X_train):
         if self.name in ("cifar10", "cifar100", "svhn"):
-            return paper_preprocessing(self.name, X_train)
-        return Standardize(mean=compute_mean_pixel(X_train))
+            return paper_preprocessing(self.name, X_train, self.config.mean_mode)
+        return Standardize(mean=compute_mean_pixel(X_train, self.config.mean_mode))
 
     def _augment(self):
         return RandomCrop(pad=4, flip=self.config.flip) if self.config.augment else None

@@ -111,10 +111,45 @@ def build_network(config, input_shape, num_classes, input_var=None):
     from ..models import build_model
 
     crmn_random.set_rng(int(config.seed))
-    options = dict(config.model_options)
+    options = model_keywords(config.model_options)
     options.setdefault("input_shape", tuple(input_shape))
     return build_model(config.model, int(config.depth), _width(config.width), num_classes,
                        depth_convention=config.depth_convention, input_var=input_var, **options)
+
+
+def model_keywords(model_options):
+    """model_keywords(model_options) -> dict of :func:`~crmn_legacy.models.build_model` keywords
+
+    Turns ``--model-option KEY=VALUE`` pairs into model keywords: a key of
+    :class:`~crmn_legacy.layers.LSTMLayer` (``b_f``, ``outgate_nonlinearity``,
+    ...) goes under ``memory_options``, and a number given for one of the
+    LSTM's parameters (``b_f=-1``) is the constant initialiser of that value.
+    Every other key is passed to the model builder as it is.
+    """
+    import inspect
+
+    from .. import init
+    from ..layers import LSTMLayer
+    from ..models.resnet import residual_network
+
+    lstm_keys = set(inspect.signature(LSTMLayer.__init__).parameters) - {"self", "incomings", "name"}
+    net_keys = set(inspect.signature(residual_network).parameters)
+    options = {}
+    memory = dict(model_options.get("memory_options") or {})
+    for key, value in model_options.items():
+        if key == "memory_options":
+            continue
+        if key in lstm_keys and key not in net_keys:
+            memory[key] = value
+        else:
+            options[key] = value
+    param_keys = {"W_x", "W_h", "w_c", "b_i", "b_f", "b_o", "b_c", "h0", "c0"}
+    for key, value in memory.items():
+        if key in param_keys and isinstance(value, (int, float)) and not isinstance(value, bool):
+            memory[key] = init.Constant(float(value))
+    if memory:
+        options["memory_options"] = memory
+    return options
 
 
 def _width(w):

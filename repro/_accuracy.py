@@ -17,9 +17,10 @@ import _common as C
 import crmn_legacy  # noqa: F401
 from crmn_legacy.models import build_model, count_params
 
-#: One of our rows: id, label, build_model arguments, the paper's accuracy, repetitions.
+#: One of our rows: id, label, build_model arguments, the paper's accuracy, repetitions, and the row's
+#: own batch size and rate list where the paper gives one (None: the paper's rule by width).
 OurRow = namedtuple("OurRow", ["row_id", "label", "arch", "depth", "width", "depth_convention", "paper_acc",
-                               "paper_note", "repeats"])
+                               "paper_note", "repeats", "batch_size", "lr_schedule"], defaults=(None, None))
 
 
 def _row_params(r, num_classes):
@@ -32,7 +33,8 @@ def _train(script, r, args, data_note, dataset):
     for seed in range(args.seed, args.seed + (r.repeats if not args.no_repeats else 1)):
         print(f"{script}: training {r.row_id} seed {seed} ({args.budget}) ...", file=sys.stderr, flush=True)
         runs.append(C.train_row(script, r.row_id, r.arch, r.depth, r.width, dataset, args, data_note,
-                                depth_convention=r.depth_convention, seed=seed))
+                                depth_convention=r.depth_convention, seed=seed, batch_size=r.batch_size,
+                                lr_schedule=r.lr_schedule))
     accs = [x["test_acc"] for x in runs if x["test_acc"] is not None]
     out = dict(runs[0])
     out["runs"] = runs

@@ -213,17 +213,36 @@ def find_data(dataset, data_dir=None, dataset_file=None):
 
     splits = load_dataset(dataset, data_dir, verify="off")
     official = getattr(splits, "official", None)
-    kind = "official files" if official else "NOT the official files (e.g. the JPEG-rebuilt CIFAR-10 copy)"
-    return f"{dataset} at {where} ({kind})", None
+    if official:
+        return f"{dataset} (official files)", None
+    return f"{dataset} (NOT the official files, e.g. the CIFAR-10 copy of data/README.md)", None
+
+
+def tested_run_curves(select, final):
+    """tested_run_curves(select, final) -> dict: per-epoch curves of the run whose model is tested
+
+    The paper's Figure 3 draws the final run (phase 2); a budget without
+    phase 2 tests phase 1's best-validation model, so its curves are phase
+    1's.  Keys: ``phase``, ``train_loss`` (mean training cross-entropy per
+    epoch), ``test_error`` (fraction, None where not measured),
+    ``tested_epoch`` (1-based epoch of the tested model).
+    """
+    run = final or select or {}
+    best = (select or {}).get("best") or {}
+    return {"phase": "final" if final else "select", "train_loss": run.get("train_loss_curve"),
+            "test_error": run.get("test_error_curve"),
+            "tested_epoch": run.get("epochs") if final else best.get("epoch")}
 
 
 def train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he",
-              seed=None, phase=None):
-    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None) -> dict
+              seed=None, phase=None, batch_size=None, lr_schedule=None):
+    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None, batch_size=None, lr_schedule=None) -> dict
 
     Train one row with ``args.budget`` and return its training columns:
     ``test_acc`` (percent), curves, epochs, timing, and the labels (budget,
     data copy, protocol, hardware, date) that say what the number is.
+    ``batch_size`` / ``lr_schedule``: a row's own recipe (section 4.2's
+    batch 50 and [0.1, 0.01, 0.005, 0.001]); None: the paper's rule by width.
     """
     import shutil
 
@@ -239,6 +258,7 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
                       data_dir=args.data_dir, dataset_file=args.dataset_file, train_subset=b["train_subset"],
                       val_subset=b["val_subset"], test_subset=b["test_subset"], epochs=b["epochs"],
                       time_limit=b["time_limit"], phase=phase or b["phase"], patience=b["patience"], seed=seed,
+                      batch_size=batch_size, lr_schedule=None if lr_schedule is None else list(lr_schedule),
                       min_epochs_per_rate=b["min_epochs_per_rate"], max_epochs_per_rate=b["max_epochs_per_rate"],
                       select_test_every=b["select_test_every"], out=str(out), progress="lines")
     if not getattr(args, "resume", False):
@@ -252,8 +272,9 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
             "trained_depth": t_depth, "trained_width": t_width, "seed": seed,
             "test_acc": None if test_acc is None else 100.0 * test_acc,
             "val_acc_curve": sel.get("val_acc_curve"), "select_epochs": sel.get("epochs"),
-            "train_loss_curve": sel.get("train_loss_curve"), "select_test_error_curve": sel.get("test_error_curve"),
-            "select_seconds": sel.get("elapsed_seconds"), "stop_reason": sel.get("stop_reason"),
+            "curves": tested_run_curves(sel, fin),
+            "train_seconds": sum((ph or {}).get("elapsed_seconds") or 0.0 for ph in (sel, fin)) or None,
+            "stop_reason": sel.get("stop_reason"),
             "recorded_schedule": sel.get("recorded_schedule"),
             "final_test_error_curve": fin.get("test_error_curve") if fin else None,
             "epoch_seconds_mean": sel.get("epoch_seconds_mean"), "run_dir": str(out),

@@ -60,12 +60,13 @@ from .. import random as crmn_random
 from ..utils import atomic_write_json
 from ..datasets.iterator import MinibatchIterator
 from ..layers import get_all_layers, get_all_params
+from .backend import backend_mode, input_variables
 from .checkpoint import check_compatible, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import load_training_data
 from .progress import EpochTable, JsonlLog, ProgressLine, format_duration
 from .schedule import PlateauSchedule, ReplaySchedule
-from .step import compile_evaluation, compile_training_step, training_step
+from .step import compile_evaluation, compile_training_step, evaluate_batches, training_step
 
 __all__ = ["Trainer", "train", "TrainingDiverged", "OutputDirError", "prepare_output_dir", "build_network"]
 
@@ -198,12 +199,20 @@ class Trainer:
             raise RuntimeError("model parameters need unique names for checkpoints")
         self.initial_values = [p.get_value() for p in self.all_params]
 
-        step = training_step(self.net, c.lr_schedule[0], c.momentum, c.weight_decay, c.decay_form)
+        mode = backend_mode(c.backend)
+        image_shape = self.data.input_shape[1:]
+        # under JAX every input shape is static: training batches are always full (drop_last) and the last
+        # evaluation batch of a split is padded up to eval_batch_size (evaluate_batches); None: any size
+        self.eval_batch = None if c.backend == "c" else c.eval_batch_size
+        xs, ts = input_variables(c.backend, c.batch_size, image_shape)
+        step = training_step(self.net, c.lr_schedule[0], c.momentum, c.weight_decay, c.decay_form,
+                             targets=ts, inputs=xs)
         self.lr, self.velocities = step.learning_rate, step.velocities
         self.trainable = step.trainable
         t0 = time.perf_counter()
-        self.train_fn = compile_training_step(step)
-        self.eval_fn = compile_evaluation(self.net)
+        self.train_fn = compile_training_step(step, mode=mode)
+        xe, te = input_variables(c.backend, self.eval_batch, image_shape)
+        self.eval_fn = compile_evaluation(self.net, mode=mode, inputs=xe, targets=te)
         self.compile_seconds = time.perf_counter() - t0
 
     # ------------------------------------------------------------ parameters
@@ -246,13 +255,9 @@ class Trainer:
     def evaluate(self, split, transform):
         """evaluate(split, transform) -> (mean loss, accuracy) of ``(X, y)`` with deterministic BatchNorm."""
         X, y = split
-        it = MinibatchIterator(X, y, self.config.eval_batch_size, shuffle=False, transform=transform)
-        loss_sum, correct = 0.0, 0.0
-        for xb, yb in it:
-            ls, cs = self.eval_fn(xb, yb)
-            loss_sum += float(ls)
-            correct += float(cs)
-        return loss_sum / len(y), correct / len(y)
+        it = MinibatchIterator(X, y, self.eval_batch or self.config.eval_batch_size, shuffle=False,
+                               transform=transform)
+        return evaluate_batches(self.eval_fn, it, self.eval_batch)
 
     # ------------------------------------------------------------ running
     def _phase_dir(self, phase):
@@ -556,7 +561,7 @@ class _PhaseRun:
             else:
                 tl, ta = tr.evaluate(self.data.test, self.data.transform)
             summary.update({"replayed_schedule": self.schedule.segments, "test_loss": tl, "test_acc": ta,
-                            "test_error": 1.0 - ta,
+                            "test_error": 1.0 - ta, "train_loss_curve": [r["train_loss"] for r in self.history],
                             "test_error_curve": [None if r["test_acc"] is None else 1.0 - r["test_acc"]
                                                  for r in self.history]})
             atomic_write_json(self.dir / "result.json", summary)

@@ -1,4 +1,4 @@
-"""Every repro script runs end to end with ``--budget smoke`` on fixture data.
+"""Every table script runs end to end with ``--budget smoke`` on fixture data (Figure 3: test_figure3.py).
 
 The fixture is a tiny HDF5 dataset file (``--dataset-file``): random images,
 labels of 10 classes.  Smoke rows train an n=1 k=1 stand-in model for one
@@ -41,7 +41,6 @@ def _run(script, argv, capsys):
     ("table2", "crmn-32-k4"),
     ("table3", "crmn-56-k3"),
     ("svhn", "crmn-56-k3"),
-    ("figure3", "crmn-32-k4"),
 ])
 def test_smoke_budget_end_to_end(script, row, fixture_file, tmp_path, capsys):
     results, md = tmp_path / "results", tmp_path / "RESULTS.md"

@@ -6,6 +6,7 @@ Subcommands (each has ``--help``):
   fetch      download a dataset from its official site and verify it
   train      train a ResNet or CRMN with the paper's protocol
   evaluate   evaluate a checkpoint on a test split
+  export     write a checkpoint's weights only (no velocities) to a new file
   bench      benchmarks: ``bench conv`` (convolution Ops), ``bench`` (whole model)
   tour       a guided tour of symbolic autodiff through the CRMN graph
 """
@@ -19,6 +20,7 @@ COMMANDS = {
     "fetch": ("crmn_legacy.datasets.fetch", "main", "download and verify a dataset"),
     "train": ("crmn_legacy.training.cli", "main_train", "train a model (paper protocol)"),
     "evaluate": ("crmn_legacy.training.cli", "main_evaluate", "evaluate a checkpoint"),
+    "export": ("crmn_legacy.training.cli", "main_export", "write a checkpoint's weights only"),
     "bench": ("crmn_legacy.bench", "main", "benchmarks (bench conv | bench --model ...)"),
     "tour": ("crmn_legacy.tour", "main", "guided tour of symbolic autodiff"),
 }

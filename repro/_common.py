@@ -234,6 +234,29 @@ def tested_run_curves(select, final):
             "tested_epoch": run.get("epochs") if final else best.get("epoch")}
 
 
+def export_tested_weights(run_dir, final, test_acc):
+    """export_tested_weights(run_dir, final, test_acc) -> str or None: path of the tested model's weights
+
+    The model whose test accuracy a row reports (phase 2's ``final.h5``, else
+    phase 1's ``best.h5``), weights only (float32, no velocities), written
+    next to the row files as ``<results>/<script>/weights/<run name>.h5``:
+    small enough to commit, and ``python -m crmn_legacy evaluate FILE``
+    reproduces the row's test accuracy from it.
+    """
+    from crmn_legacy.training.checkpoint import export_weights
+
+    run_dir = pathlib.Path(run_dir)
+    src = run_dir / ("final/final.h5" if final else "select/best.h5")
+    if test_acc is None or not src.exists():
+        return None
+    dst = run_dir.parent.parent / "weights" / f"{run_dir.name}.h5"
+    export_weights(src, dst)
+    try:
+        return str(dst.relative_to(REPO))
+    except ValueError:
+        return str(dst)
+
+
 def train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he",
               seed=None, phase=None, batch_size=None, lr_schedule=None):
     """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None, batch_size=None, lr_schedule=None) -> dict
@@ -266,13 +289,14 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
     res = train(cfg, resume=getattr(args, "resume", False))
     sel, fin = res.get("select") or {}, res.get("final")
     test_acc = fin["test_acc"] if fin else sel.get("best_model_test_acc")
+    weights = export_tested_weights(out, fin, test_acc)
     stand_in = f" (trained as a {model}-{t_depth} k={t_width:g} stand-in)" if (t_depth, t_width) != (depth, width) \
         else ""
     return {"budget": args.budget, "budget_note": b["note"] + stand_in, "dataset": data_note,
             "trained_depth": t_depth, "trained_width": t_width, "seed": seed,
             "test_acc": None if test_acc is None else 100.0 * test_acc,
             "val_acc_curve": sel.get("val_acc_curve"), "select_epochs": sel.get("epochs"),
-            "curves": tested_run_curves(sel, fin),
+            "curves": tested_run_curves(sel, fin), "weights": weights,
             "train_seconds": sum((ph or {}).get("elapsed_seconds") or 0.0 for ph in (sel, fin)) or None,
             "stop_reason": sel.get("stop_reason"),
             "recorded_schedule": sel.get("recorded_schedule"),

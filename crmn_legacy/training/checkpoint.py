@@ -23,7 +23,8 @@ Groups and datasets::
                           statistics included (e.g. ``stage1.block1.bn1.mean``); float32 arrays.
                           Group attribute ``order``: JSON list of the names in network order.
     /velocities/<name>    momentum velocity v of every *trainable* parameter <name> (same shape).
-                          Group attribute ``order``: JSON list.
+                          Group attribute ``order``: JSON list.  Absent from a weights-only file
+                          (``kind`` "weights", :func:`export_weights`), which evaluates but never resumes.
     /preprocessing/       what turns uint8 images into network input (``Standardize.to_dict()``):
                           dataset ``mean`` (empty when none) and attributes ``gcn``, ``gcn_scale``, ...
     /state/<key>          one UTF-8 JSON text (scalar string dataset) per key:
@@ -59,6 +60,7 @@ __all__ = [
     "CheckpointMismatch",
     "save_checkpoint",
     "load_checkpoint",
+    "export_weights",
     "check_compatible",
     "versions",
 ]
@@ -153,8 +155,9 @@ def save_checkpoint(path, params, velocities, meta, state, config, preprocessing
     path : str or os.PathLike
     params : mapping name -> array
         Every parameter incl. BatchNorm statistics, in network order.
-    velocities : mapping name -> array
-        Momentum velocities keyed by their parameter's name.
+    velocities : mapping name -> array, or None
+        Momentum velocities keyed by their parameter's name; None writes a
+        weights-only file (no ``/velocities`` group).
     meta : dict
         ``kind, phase, epoch, step, step_in_epoch, lr, elapsed_seconds``.
     state : dict
@@ -181,7 +184,8 @@ def save_checkpoint(path, params, velocities, meta, state, config, preprocessing
                 for k, v in versions().items():
                     f.attrs[k] = v
                 _write_named_arrays(f.create_group("params"), params)
-                _write_named_arrays(f.create_group("velocities"), velocities)
+                if velocities is not None:
+                    _write_named_arrays(f.create_group("velocities"), velocities)
                 g = f.create_group("preprocessing")
                 for k, v in (preprocessing or {}).items():
                     if isinstance(v, np.ndarray):
@@ -225,7 +229,7 @@ def load_checkpoint(path):
         attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
         meta = {k: attrs[k] for k in _META_KEYS}
         params = _read_named_arrays(f["params"])
-        velocities = _read_named_arrays(f["velocities"])
+        velocities = _read_named_arrays(f["velocities"]) if "velocities" in f else None
         prep = {}
         for k, v in f["preprocessing"].attrs.items():
             prep[k] = v.item() if isinstance(v, np.generic) else v
@@ -234,6 +238,23 @@ def load_checkpoint(path):
         state = {k: json.loads(f["state"][k].asstr()[()]) for k in f["state"]}
         config = json.loads(attrs["config"])
     return Checkpoint(params, velocities, meta, state, config, prep, attrs)
+
+
+def export_weights(src, dst):
+    """export_weights(src, dst) -> pathlib.Path
+
+    Write the weights of checkpoint ``src`` to ``dst``: every parameter and
+    BatchNorm statistic (float32), the preprocessing, the configuration and
+    the epoch, but no velocities and no resume state (``kind`` "weights").
+    ``evaluate`` reads it like any checkpoint; ``train --resume`` refuses it.
+    """
+    ckpt = load_checkpoint(src)
+    meta = dict(ckpt.meta, kind="weights")
+    params = OrderedDict((k, np.asarray(v, dtype=np.float32)) for k, v in ckpt.params.items())
+    state = {"source": {"kind": ckpt.meta["kind"], "status": ckpt.state.get("status", {}).get("stop_reason"),
+                        "best": ckpt.state.get("best")}}
+    pathlib.Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    return save_checkpoint(dst, params, None, meta, state, ckpt.config, ckpt.preprocessing)
 
 
 def check_compatible(saved, model, what="parameter"):

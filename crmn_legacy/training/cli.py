@@ -33,8 +33,8 @@ import sys
 
 from .config import RESUMABLE_OVERRIDES, TrainConfig
 
-__all__ = ["main_train", "main_evaluate", "build_train_parser", "build_evaluate_parser", "parse_duration",
-           "parse_lr_schedule", "parse_replay_schedule"]
+__all__ = ["main_train", "main_evaluate", "main_export", "build_train_parser", "build_evaluate_parser",
+           "parse_duration", "parse_lr_schedule", "parse_replay_schedule"]
 
 _D = TrainConfig()
 
@@ -280,4 +280,28 @@ def main_evaluate(argv=None):
         print(f"{res['checkpoint']}: {res['model']} depth {res['depth']} width {res['width']:g}, "
               f"{res['phase']} epoch {res['epoch']}; {res['split']} ({res['n']} images): loss {res['loss']:.4f}, "
               f"accuracy {100 * res['acc']:.2f}%, error {100 * res['error']:.2f}%")
+    return 0
+
+
+def main_export(argv=None):
+    """main_export(argv=None) -> int: the ``export`` subcommand (weights-only copy of a checkpoint)."""
+    from .checkpoint import CheckpointError, export_weights
+
+    p = argparse.ArgumentParser(
+        prog="python -m crmn_legacy export",
+        description="Write the weights of a checkpoint (parameters and BatchNorm statistics, float32, with the "
+                    "preprocessing and configuration; no velocities, no resume state) to a new HDF5 file that "
+                    "'evaluate' reads like the checkpoint.")
+    p.add_argument("checkpoint", help="a checkpoint written by 'train' (e.g. OUT/select/best.h5)")
+    p.add_argument("output", help="the weights file to write (replaced atomically)")
+    ns = p.parse_args(argv)
+    if pathlib.Path(ns.output).resolve() == pathlib.Path(ns.checkpoint).resolve():
+        print("crmn_legacy export: error: the output would replace the checkpoint it reads", file=sys.stderr)
+        return 2
+    try:
+        path = export_weights(ns.checkpoint, ns.output)
+    except (CheckpointError, OSError) as exc:
+        print(f"crmn_legacy export: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: {pathlib.Path(path).stat().st_size / 2**20:.1f} MiB of weights")
     return 0

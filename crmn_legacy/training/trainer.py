@@ -218,11 +218,11 @@ class Trainer:
     # ------------------------------------------------------------ parameters
     def param_dict(self):
         """param_dict() -> {name: array} of every parameter incl. BatchNorm statistics."""
-        return {p.name: p.get_value() for p in self.all_params}
+        return {p.name: np.asarray(p.get_value()) for p in self.all_params}
 
     def velocity_dict(self):
         """velocity_dict() -> {param name: velocity array}"""
-        return {p.name: v.get_value() for p, v in zip(self.trainable, self.velocities)}
+        return {p.name: np.asarray(v.get_value()) for p, v in zip(self.trainable, self.velocities)}
 
     def set_params(self, values):
         """set_params(values) -> None: ``values`` ``{name: array}`` checked against the model, in order."""
@@ -353,6 +353,9 @@ class _PhaseRun:
 
     def _restore(self, ckpt):
         tr = self.tr
+        if ckpt.velocities is None or "schedule" not in ckpt.state:
+            raise OutputDirError(f"{self.last_path} is a weights-only file (no velocities or schedule state): "
+                                 "it evaluates but cannot resume a run")
         if ckpt.meta["phase"] != self.phase:
             raise OutputDirError(f"{self.last_path} belongs to phase {ckpt.meta['phase']!r}, not {self.phase!r}")
         tr.set_params(ckpt.params)

@@ -17,6 +17,7 @@ import dataclasses
 import json
 from typing import Optional
 
+from .backend import BACKENDS
 from .schedule import PAPER_SCHEDULES
 
 __all__ = ["TrainConfig", "WIDE_WIDTH", "PHASES"]
@@ -24,8 +25,9 @@ __all__ = ["TrainConfig", "WIDE_WIDTH", "PHASES"]
 #: Width multiplier from which a model counts as "wide" (paper: 160 maps = 16 x 10).
 WIDE_WIDTH = 10
 PHASES = ("select", "final", "both")
-# settings that may differ between a run and its --resume (they do not change the result)
-RESUMABLE_OVERRIDES = ("time_limit", "epochs", "progress", "data_dir", "out")
+# settings that may differ between a run and its --resume (they do not change the result; the backend
+# changes it only by float32 rounding: both run the same graph, see training.backend)
+RESUMABLE_OVERRIDES = ("time_limit", "epochs", "progress", "data_dir", "out", "backend")
 
 
 @dataclasses.dataclass
@@ -72,6 +74,7 @@ class TrainConfig:
     out: str = "runs/crmn"
     checkpoint_every_steps: int = 0
     progress: str = "auto"
+    backend: str = "c"
 
     def is_wide(self):
         """is_wide() -> bool: width >= 10 (the paper's 160-map models)."""
@@ -124,6 +127,7 @@ class TrainConfig:
         for name in ("train_subset", "val_subset", "test_subset"):
             v = getattr(self, name)
             need(v is None or v >= 1, f"--{name.replace('_', '-')} must be >= 1, got {v}")
+        need(self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         need(self.progress in ("auto", "bar", "lines", "none"),
              f"--progress must be auto, bar, lines or none, got {self.progress!r}")
         if self.replay_schedule is not None:

@@ -10,10 +10,13 @@ inference function, and report
 * images per second; inference ms per image (median over batches);
 * peak resident memory of this process (``ru_maxrss``);
 * achieved GFLOP/s and its fraction of this process's float32 matmul peak
-  (numpy 4096 x 4096 ``matmul``, measured here, now).  FLOPs are counted by
-  :func:`crmn_legacy.flops.count_flops`: 2 x multiply-adds of every conv and
-  dense layer, the LSTM input projection at its full zero-padded size,
-  training = 3 x forward.
+  (numpy 4096 x 4096 ``matmul``, measured here, now).  FLOPs are the
+  executed ones, :func:`crmn_legacy.flops.count_flops` ``(net,
+  training=True)``: 2 x multiply-adds of every convolution and matrix
+  product the step runs -- forward, weight gradients, and the input
+  gradients except conv1's (never computed); the LSTM input projections at
+  the sizes d_l really multiplied, not the zero-padded D.  Elementwise work
+  is not counted.
 
 ``--json`` prints one JSON object with (at least) ``peak_gflops``,
 ``step_s_median``, ``fraction_of_peak``, ``compile_s`` and ``peak_rss_mib``.
@@ -157,7 +160,7 @@ def _print_human(r):
         print(f"inference        {r['inference_ms_per_image']:.2f} ms per image")
     print(f"peak memory      {r['peak_rss_mib']:.0f} MiB resident")
     print(f"throughput       {r['achieved_gflops']:.1f} GFLOP/s of a {r['peak_gflops']:.1f} GFLOP/s matmul peak "
-          f"= {100 * r['fraction_of_peak']:.1f}% ({r['train_gflop_per_step']:.1f} GFLOP per step)")
+          f"= {100 * r['fraction_of_peak']:.1f}% ({r['train_gflop_per_step']:.1f} executed GFLOP per step)")
     if "probe_gflops_median" in r:
         print(f"machine state    numpy matmul between the steps: median {r['probe_gflops_median']:.1f} GFLOP/s "
               f"(min {min(r['probe_gflops']):.1f}, max {max(r['probe_gflops']):.1f}); the step rate is "

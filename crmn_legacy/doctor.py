@@ -5,8 +5,8 @@ but worse than it could) or ``FAIL`` (training would stop); every ``WARN`` and
 ``FAIL`` line carries a one-line remedy.  Exits 1 when any check fails.
 
 Checks: versions (crmn_legacy, Python, PyTensor, numpy, scipy, h5py, JAX if
-present); the compile mode our functions use; the C compiler PyTensor calls;
-the BLAS our C code links (a real ``scipy_cblas_sgemm`` call, compiled and run);
+present) and the devices JAX sees (``--backend jax``); the compile mode our
+functions use; the C compiler PyTensor calls; the BLAS our C code links (a real ``scipy_cblas_sgemm`` call, compiled and run);
 whether PyTensor's compile cache is writable; which datasets are found where.
 """
 
@@ -58,6 +58,22 @@ def check_versions():
     jax_ver = _version("jax")
     out.append(Check("jax", OK, jax_ver) if jax_ver else Check("jax", OK, "not installed (optional: pip install -e .[jax])"))
     return out
+
+
+def check_jax_devices():
+    """check_jax_devices() -> Check or None (JAX not installed): the devices ``--backend jax`` would use."""
+    from crmn_legacy.training.backend import JAX_REMEDY, jax_devices
+
+    try:
+        devices = jax_devices()
+    except RuntimeError as exc:  # a broken jaxlib (e.g. a CUDA build without a driver) raises on first use
+        return Check("JAX devices", WARN, f"JAX does not start: {exc}".splitlines()[0], JAX_REMEDY)
+    if devices is None:
+        return None
+    if any(not d.startswith("cpu") for d in devices):
+        return Check("JAX devices", OK, f"{', '.join(devices)} (--backend jax runs on the first)")
+    return Check("JAX devices", OK, f"{', '.join(devices)} (no GPU visible: --backend jax runs on the CPU; "
+                                    "a GPU needs a CUDA jaxlib, e.g. pip install 'jax[cuda12]')")
 
 
 def check_mode():
@@ -195,6 +211,9 @@ def check_datasets(data_dir=None):
 def run_checks(data_dir=None):
     """run_checks(data_dir=None) -> list of Check, in display order."""
     checks = check_versions()
+    jax_check = check_jax_devices()
+    if jax_check is not None:
+        checks.append(jax_check)
     for fn in (check_mode, check_compiler, check_blas, check_compiledir, check_graph_cache, check_threads):
         checks.append(fn())
     checks.extend(check_datasets(data_dir))

@@ -69,3 +69,21 @@ def test_main_usage(argv, capsys):
 
     assert main(argv) == 0
     assert "doctor" in capsys.readouterr().out
+
+
+@pytest.mark.jax
+def test_doctor_lists_the_devices_jax_sees():
+    import jax
+
+    check = doctor.check_jax_devices()
+    assert check.status == doctor.OK
+    for d in jax.devices():
+        assert f"{d.platform}:{d.id}" in check.detail
+
+
+def test_doctor_has_no_jax_devices_line_without_jax(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a))
+    assert doctor.check_jax_devices() is None

@@ -1,4 +1,4 @@
-"""evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, batch_size=None) -- test a checkpoint.
+"""evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, batch_size=None, backend=None) -- test a checkpoint.
 
 Rebuilds the network from the checkpoint's configuration, loads every
 parameter (a checkpoint of another architecture fails naming the first
@@ -16,22 +16,24 @@ import dataclasses
 
 import pytensor.tensor as pt
 
-from ..compile import function
 from ..datasets.iterator import MinibatchIterator
 from ..datasets.preprocessing import Standardize
-from ..layers import get_all_params, get_output
-from ..objectives import categorical_accuracy, categorical_crossentropy
+from ..layers import get_all_params
+from .backend import backend_mode, input_variables
 from .checkpoint import check_compatible, load_checkpoint
 from .config import TrainConfig
 from .data import load_training_data
+from .step import compile_evaluation, evaluate_batches
 
 __all__ = ["evaluate_checkpoint"]
 
 
-def evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, batch_size=None):
-    """evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, batch_size=None) -> dict
+def evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, batch_size=None, backend=None):
+    """evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, batch_size=None, backend=None) -> dict
 
-    Returns ``{"checkpoint", "model", "depth", "width", "phase", "epoch", "split", "n", "loss", "acc",
+    ``backend``: ``"c"`` or ``"jax"`` (:mod:`crmn_legacy.training.backend`;
+    default: the run's); checkpoints do not depend on the backend that wrote
+    them.  Returns ``{"checkpoint", "model", "depth", "width", "phase", "epoch", "split", "n", "loss", "acc",
     "error"}``.
     """
     from .trainer import build_network
@@ -43,6 +45,8 @@ def evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, ba
         changes["data_dir"] = str(data_dir)
     if dataset_file is not None:
         changes["dataset_file"] = str(dataset_file)
+    if backend is not None:
+        changes["backend"] = backend
     config = dataclasses.replace(config, **changes).resolved()
     data = load_training_data(config)
     phase = data.phase(ckpt.meta["phase"])
@@ -51,22 +55,19 @@ def evaluate_checkpoint(path, split="test", data_dir=None, dataset_file=None, ba
         raise ValueError(f"a {ckpt.meta['phase']!r} checkpoint has no {split!r} split (phase 2 trains on "
                          "train+valid); use --split test or train")
     X, y = splits[split]
-    x, t = pt.tensor4("inputs"), pt.ivector("targets")
-    net = build_network(config, data.input_shape, data.num_classes, input_var=x)
+    net = build_network(config, data.input_shape, data.num_classes, input_var=pt.tensor4("inputs"))
     params = get_all_params(net, statistic=None)
     check_compatible(ckpt.params, [(p.name, p.get_value(borrow=True).shape) for p in params])
     for p, v in zip(params, ckpt.params.values()):
         p.set_value(v.astype(p.dtype))
-    det = get_output(net, deterministic=True)
-    fn = function([x, t], [categorical_crossentropy(det, t).sum(), categorical_accuracy(det, t).sum()])
+    batch = batch_size or config.eval_batch_size
+    static = None if config.backend == "c" else batch  # JAX: one static batch, the last one padded
+    x, t = input_variables(config.backend, batch, data.input_shape[1:])
+    fn = compile_evaluation(net, mode=backend_mode(config.backend), inputs=x, targets=t)
     transform = Standardize.from_dict(ckpt.preprocessing) if ckpt.preprocessing else phase.transform
-    it = MinibatchIterator(X, y, batch_size or config.eval_batch_size, shuffle=False, transform=transform)
-    loss, correct = 0.0, 0.0
-    for xb, yb in it:
-        ls, cs = fn(xb, yb)
-        loss += float(ls)
-        correct += float(cs)
+    it = MinibatchIterator(X, y, batch, shuffle=False, transform=transform)
+    loss, acc = evaluate_batches(fn, it, static)
     n = len(y)
     return {"checkpoint": str(path), "model": config.model, "depth": config.depth, "width": float(config.width),
             "phase": ckpt.meta["phase"], "epoch": int(ckpt.meta["epoch"]), "split": split, "n": n,
-            "loss": loss / n, "acc": correct / n, "error": 1.0 - correct / n}
+            "loss": loss, "acc": acc, "error": 1.0 - acc, "backend": config.backend}

@@ -44,4 +44,4 @@ def test_paper_pipeline_on_real_data(cifar10):
     t = time_epoch(it)
     print(f"\nCIFAR-10 45,000 images, batch 128, mean + pad/crop: {t['seconds']:.2f} s/epoch, "
           f"{t['per_batch_ms']:.2f} ms/batch")
-    assert t["batches"] == 352 and t["per_batch_ms"] < 50
+    assert t["batches"] == 352  # 45,000 // 128 + 1 (the speed is reported above, not asserted: data/README.md)

@@ -1,7 +1,9 @@
 """Command line: --help, option parsing, resume safety, evaluate; progress line and table."""
 
+import argparse
 import io
 import json
+import re
 
 import pytest
 
@@ -36,7 +38,7 @@ def test_parsers():
     assert cli.parse_duration("90") == 90 and cli.parse_duration("1.5h") == 5400
     assert cli.parse_lr_schedule("0.1,0.01,0.005,0.001") == [0.1, 0.01, 0.005, 0.001]
     assert cli.parse_replay_schedule("0.1:3,0.01:2") == [[0.1, 3], [0.01, 2]]
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError, match="not a duration: 'soon'"):
         cli.parse_duration("soon")
 
 
@@ -89,5 +91,19 @@ def test_progress_bar_and_table():
     table.print({"phase": "final", "epoch": 12, "lr": 0.001, "train_loss": 0.5, "train_acc": 0.875,
                  "val_loss": None, "val_acc": None, "epoch_time": 13.25, "note": ""})
     lines = t.getvalue().splitlines()
-    assert lines[0].startswith("phase") and len({len(line.split("  note")[0]) for line in lines[:1]}) == 1
-    assert lines[1].index("0.10000") == lines[2].index("0.00100")  # fixed width columns
+    assert len(lines) == 3 and lines[0].split() == ["phase", "epoch", "lr", "train_loss", "train_acc", "val_loss",
+                                                   "val_acc", "time_s", "note"]
+
+    def cells(line):
+        return [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", line)]
+
+    head = cells(lines[0])
+    rows = [cells(line) for line in lines[1:]]
+    # the values, as formatted: lr 5 decimals, losses and accuracies 4, seconds 1 (13.25 rounds half to even)
+    assert [c[0] for c in rows[0]] == ["select", "1", "0.10000", "2.0000", "0.2500", "1.5000", "0.5000", "3.0", "best"]
+    assert [c[0] for c in rows[1]] == ["final", "12", "0.00100", "0.5000", "0.8750", "-", "-", "13.2"]
+    # fixed-width columns: the phase left-aligned under its header, every number right-aligned under its header
+    for row in rows:
+        assert row[0][1] == head[0][1] == 0
+        assert [c[2] for c in row[1:8]] == [c[2] for c in head[1:8]], row
+    assert rows[0][8][1] == head[8][1]  # the note starts under "note"

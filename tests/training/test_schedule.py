@@ -27,7 +27,7 @@ def test_plateau_decays_reloads_and_records_best_trajectory():
     assert s.best == {"epoch": 7, "val_loss": 0.80, "val_acc": 0.60}
     # best model = 2 epochs at 0.1 (epochs 3-6 discarded by the reload) + 1 epoch at 0.01
     assert s.recorded_schedule() == [[0.1, 2], [0.01, 1]]
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="already finished"):
         s.update(0.1, 0.9)
 
 

@@ -3,17 +3,15 @@
 A Theano/Lasagne-style reproduction of arXiv:1606.05262: a ResNet whose
 residual-block outputs feed an LSTM that runs over depth.
 
-Importing the package configures PyTensor (``floatX=float32`` and a linked
-OpenBLAS for C code) unless ``PYTENSOR_FLAGS`` says otherwise; see
-:mod:`crmn_legacy._pytensor_setup`; and it keeps freed memory mapped
-(glibc's trim and mmap thresholds; ``CRMN_MALLOC_TUNING=0`` turns that off),
-see :mod:`crmn_legacy._malloc`.
+Importing the package changes no global setting of the host program.  A
+program that wants the settings of our command lines (float32, OpenMP,
+OpenBLAS threads, allocator) calls :func:`configure` once, first thing; see
+:mod:`crmn_legacy.configuration`.  Compile with
+:func:`crmn_legacy.compile.function`: it runs our Ops' C code.
 """
 
-from ._malloc import keep_freed_memory as _keep_freed_memory
-from ._pytensor_setup import configure as _configure
+from .configuration import configure
+
+__all__ = ["configure", "__version__"]
 
 __version__ = "0.1.0"
-
-_configure()
-_keep_freed_memory()

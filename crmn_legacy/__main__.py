@@ -34,7 +34,10 @@ def _usage():
 
 
 def main(argv=None):
-    """main(argv=None) -> int: dispatch ``argv[0]`` to its subcommand's ``main``."""
+    """main(argv=None) -> int: :func:`crmn_legacy.configure` the process, then dispatch ``argv[0]`` to its subcommand."""
+    from . import configure
+
+    configure()  # a program of ours: float32, OpenMP, OpenBLAS threads, allocator (before anything compiles)
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())

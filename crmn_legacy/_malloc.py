@@ -1,25 +1,20 @@
 """keep_freed_memory() -- stop glibc from handing freed blocks back to the kernel.
 
 A compiled training step frees each intermediate tensor after its last use
-(PyTensor's ``allow_gc``) and allocates it again on the next step.  glibc
-returns the top of the heap to the kernel when more than ``M_TRIM_THRESHOLD``
-bytes are free there, and serves blocks above ``M_MMAP_THRESHOLD`` with fresh
+(PyTensor's ``allow_gc``) and allocates it again on the next step.  By
+default glibc returns the top of the heap to the kernel once
+``M_TRIM_THRESHOLD`` bytes are free there and serves large blocks with fresh
 ``mmap`` s, so every step page-faults its big buffers back in (the kernel
-zeroes each 4 KiB page).  Measured on a CRMN-32 k=1 step at batch 128 (2-core
-machine, load ~3.5): 15,300 minor page faults and 54 ms of system time per
-step by default; with the trim threshold at 2 GiB and the mmap threshold at
-its 32 MiB maximum, 0 faults and 18 ms, peak RSS unchanged (957 vs 963 MiB).
-Blocks over 32 MiB (a k=4 network's first-stage activations at batch 128
-are 33.5 MiB) would still get their own ``mmap`` each time, so mmap is turned
-off for allocations altogether (``M_MMAP_MAX = 0``): a CRMN-32 k=4 step went
-from 7,100 page faults and 0.44 s of system time per step to 0 and 0.03 s,
-peak RSS 2,363 vs 2,381 MiB.  The price: memory freed by the process stays
-mapped (resident up to the peak), which is what a training process wants.
+zeroes each 4 KiB page).  :func:`keep_freed_memory` raises the trim threshold
+to 2 GiB and turns ``mmap`` off for allocations (``M_MMAP_MAX = 0``): freed
+memory stays mapped, resident up to the peak, which is what a training
+process wants and what a library must not impose, so it runs only from
+:func:`crmn_legacy.configure` (never at import).  Measurements:
+``docs/PERFORMANCE.md``.
 
-:func:`keep_freed_memory` runs at ``import crmn_legacy`` on glibc systems
-unless ``CRMN_MALLOC_TUNING=0`` or the user already set ``MALLOC_TRIM_THRESHOLD_``,
-``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_MMAP_MAX_`` in the environment (glibc reads
-those itself).
+It does nothing when not on glibc, when ``CRMN_MALLOC_TUNING=0``, or when the
+user sets ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_`` or
+``MALLOC_MMAP_MAX_`` (glibc reads those itself).
 """
 
 import ctypes

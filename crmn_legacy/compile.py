@@ -1,15 +1,20 @@
-"""How crmn_legacy compiles PyTensor functions.
+"""function(inputs, outputs, updates=None, mode=None, cache=None, **kwargs) -- how crmn_legacy compiles PyTensor functions.
 
-``function(inputs, outputs, updates=None, mode=None, **kwargs)`` is
-``pytensor.function`` with our default mode; nothing is hidden: the result is
-an ordinary compiled PyTensor function, ``pytensor.dprint`` works on it, and
-any other mode (``"JAX"``, ``"NUMBA"``, a ``Mode`` object) can be passed.
+:func:`function` is ``pytensor.function`` with our default mode; nothing is
+hidden: the result is an ordinary compiled PyTensor function,
+``pytensor.dprint`` works on it, and any other mode (``"JAX"``, ``"NUMBA"``, a
+``Mode`` object) can be passed.  A plain ``pytensor.function`` would run our
+Ops through PyTensor 3's default Numba linker in object mode; compile with
+:func:`function`, or pass ``mode=get_mode()``.
 
 Default mode
 ------------
 ``DEFAULT_MODE = "CRMN_CVM"`` (:func:`crmn_mode`): PyTensor's C virtual
-machine linker (``"cvm"``) with the rewrite query :data:`FAST_QUERY`, which is
-``fast_run`` with two quadratic pieces replaced by linear ones:
+machine linker (``"cvm"``), in which our Ops run their C code (linked to
+OpenBLAS, see :mod:`crmn_legacy.ops.conv`), with the rewrite query
+:data:`FAST_QUERY`: PyTensor's ``fast_run``, our Ops' rewrites (tag
+:data:`OPS_TAG`, :func:`crmn_legacy.ops.rewrites`), and two quadratic pieces
+of ``fast_run`` replaced by linear ones (tag :data:`FAST_TAG`):
 
 * ``inplace_elemwise`` is excluded and :class:`TopoInplaceElemwise` runs at
   its position (50.5) instead: same candidates, accepted by a local test
@@ -18,67 +23,28 @@ machine linker (``"cvm"``) with the rewrite query :data:`FAST_QUERY`, which is
 * PyTensor's ``Supervisor`` is swapped for :class:`FastSupervisor` (same
   check, without a loop over every output on every validation).
 
-Every other ``fast_run`` rewrite runs unchanged.  Our convolution Ops carry C
-code linked against OpenBLAS (see :mod:`crmn_legacy.ops.conv`); under
-PyTensor 3's default Numba linker they would fall back to object mode.
-``CRMN_MODE`` overrides the default (``CRMN_MODE=CVM``: PyTensor's own CVM
-mode, exactly as before; ``CRMN_MODE=JAX``, ...); a mode passed explicitly is
-used as given.
+On a ResNet-134 training step this cuts rewriting from about 250 s to 35 s
+and gives the same rewritten graph (profiles and A/B timings:
+``docs/PERFORMANCE.md``).  ``CRMN_MODE`` overrides the default
+(``CRMN_MODE=CVM``: PyTensor's own CVM query plus our Ops' rewrites;
+``CRMN_MODE=JAX``, ...); a mode passed explicitly is used as given.
 
-Why (measured on the ResNet-134 training step, ``build_model("resnet", 134, 1,
-100)`` + :func:`crmn_legacy.training.step.training_step`, 2-core machine with
-other jobs running; ``uptime`` load averages given)
+Our rewrites are registered in PyTensor's ``optdb`` by
+:func:`register_rewrites` the first time :func:`get_mode` runs, never at
+import, under tags no PyTensor mode includes: they rewrite only graphs
+compiled in a mode :func:`get_mode` made.
 
-* Profile of PyTensor's CVM (``config.profile_optimizer`` + cProfile,
-  load 1.2-2.1): rewriting 249 s for 9,030 -> 2,236 nodes, of which
-  ``fgraph.validate()`` 156 s: ``Supervisor.on_validate`` 85 s (15 M
-  ``destroyers`` calls: ~1,300 outputs x 11,300 validations, in *every*
-  phase, since ``add_destroy_handler`` attaches the DestroyHandler up front)
-  and ``DestroyHandler.on_validate`` 74 s (``_contains_cycle`` 60 s, 1,402
-  calls).  By phase: ``inplace_elemwise`` 112 s (93 s validation),
-  ``canonicalize`` 59 s (32 s), ``elemwise_fusion`` 30 s (14 s), ``merge1``
-  16 s (14 s), ``specialize`` 12 s, ``ShapeOpt`` 6 s, ``BlasOpt`` 4 s.
-  ResNet-32: 20 s, the same shape (``inplace_elemwise`` 4.8 s,
-  ``canonicalize`` 6.9 s).
-* With :data:`FAST_QUERY`, same profile: rewriting 35 s, validation 0.3 s;
-  ``canonicalize`` 12 s, ``elemwise_fusion`` 7.5 s, ``specialize`` 4 s,
-  ``ShapeOpt`` 3.5 s, ``crmn_inplace_elemwise`` 3.3 s (was 112 s).
-* ``python -m crmn_legacy bench --model resnet --depth 134 --width 1 --steps 5
-  --compile-only --json`` with an empty ``CRMN_GRAPH_CACHE`` (cold), back to
-  back: PyTensor's CVM (``CRMN_MODE=CVM``) build 6.7 s + compile 140.6 s
-  (load 3.4 -> 1.8); :data:`FAST_QUERY` build 6.7 s + compile 43.2 s (load
-  1.6-1.8).  After the channel/pooling/BN+ReLU Ops (commit c61473a, 2,147
-  nodes): PyTensor's CVM 6.2 s + 111.6 s (load 2.4 -> 1.8), :data:`FAST_QUERY`
-  5.8 s + 44.2 s (load 2.2), 961 in-place nodes with either.  From the graph
-  cache: see :mod:`crmn_legacy.graph_cache`.
-* Same rewritten graph, same speed: ResNet-134 2,236 nodes / 1,006 in-place
-  nodes with either query; ResNet-32 578 / 241 with either; CRMN-32 k=1 training step 1,333 nodes with either, 366
-  in-place nodes (PyTensor's: 365), outputs and updates bitwise equal after
-  2 steps; training step (batch 128) timed interleaved A/B in one process,
-  10 steps each, load 1.6-1.9: median 1.213 s / mean 1.192 s vs PyTensor's
-  CVM 1.165 / 1.174 s; again 16 each, load 1.6-2.3: 1.804 / 1.734 s vs
-  1.848 / 1.721 s (noise); at c61473a (1,312 nodes, 355 in-place vs 354),
-  24 each, load 2.2-2.8: 1.640 / 1.663 s vs 1.662 / 1.680 s.  On a ResNet-8 the fixed-order test refuses 4 of PyTensor's 68
-  in-place rewrites (see :class:`TopoInplaceElemwise`).
-* Not worth it: excluding ``inplace_elemwise`` outright (loses the in-place
-  updates, and the Supervisor's cost stays in every phase); a global
-  ``cycle_detection="fast"`` (changes PyTensor's in-place decisions).
-
-Rewritten-graph cache
----------------------
+Compile settings, cache, deep graphs
+------------------------------------
+:func:`function` compiles inside
+:func:`crmn_legacy.configuration.compile_settings` (Elemwise OpenMP, PyTensor's
+BLAS linked to ``scipy-openblas32``; ``pytensor.config`` restored after).
 Graph rewriting, not C compilation, is what makes deep networks slow to
-compile (PyTensor already caches C modules across processes).  With a C/VM
-linker, :func:`function` goes through
-:func:`crmn_legacy.graph_cache.cached_function`, which stores the rewritten
-graph under a key that describes the un-rewritten graph exactly and reuses it
-on the next compile of the same graph (see that module for why this is
-sound).  ``cache=False`` or ``CRMN_GRAPH_CACHE=off`` turns it off.
-
-Deep graphs
------------
-Rewriting, gradients and pickling recurse along the graph; :func:`function`
-raises Python's recursion limit to at least :data:`MIN_RECURSION_LIMIT`
-(ResNet-134 and deeper need more than the default 1000).
+compile (PyTensor caches C modules across processes): with a C/VM linker the
+rewritten graph is cached (:mod:`crmn_legacy.graph_cache`; ``cache=False`` or
+``CRMN_GRAPH_CACHE=off`` turns it off).  Rewriting, gradients and pickling
+recurse along the graph, so :func:`function` raises Python's recursion limit
+to at least :data:`MIN_RECURSION_LIMIT` (ResNet-134 needs more than 1000).
 """
 
 import os
@@ -93,8 +59,9 @@ from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.graph.utils import InconsistencyError
 from pytensor.tensor.rewriting.elemwise import InplaceElemwiseOptimizer
 
-__all__ = ["DEFAULT_MODE", "MIN_RECURSION_LIMIT", "FAST_QUERY", "get_mode", "crmn_mode", "function",
-           "ensure_recursion_limit", "FastSupervisor", "UseFastSupervisor", "TopoInplaceElemwise"]
+__all__ = ["DEFAULT_MODE", "MIN_RECURSION_LIMIT", "FAST_QUERY", "OPS_TAG", "FAST_TAG", "JAX_TAG", "get_mode", "crmn_mode",
+           "function", "register_rewrites", "ensure_recursion_limit", "FastSupervisor", "UseFastSupervisor",
+           "TopoInplaceElemwise"]
 
 DEFAULT_MODE = "CRMN_CVM"
 #: Recursion limit :func:`function` guarantees (deep residual graphs).
@@ -107,8 +74,8 @@ class FastSupervisor(Supervisor):
     ``Supervisor.on_validate`` (``cycle_detection="regular"``) calls
     ``fgraph.destroyers(r)`` for every protected input and every output, on
     every ``fgraph.validate()``: with the ~1,300 outputs (updates) of the
-    ResNet-134 training step and ~11,000 validations that was 85 s of its
-    244 s of rewriting (profiled, see :data:`FAST_QUERY`).  A variable has a
+    ResNet-134 training step and ~11,000 validations that was a third of its
+    rewriting time (``docs/PERFORMANCE.md``).  A variable has a
     destroyer exactly when it is a key of the DestroyHandler's ``droot`` map
     (destroyed roots and their views), so the same condition is tested here as
     two C-level set intersections: no protected input and no output may be in
@@ -164,8 +131,7 @@ class TopoInplaceElemwise(InplaceElemwiseOptimizer):
     PyTensor's ``InplaceElemwiseOptimizer`` makes each ``Elemwise`` destroy
     one of its inputs by ``replace_all_validate``: every attempt runs the
     DestroyHandler's cycle check over the whole graph (``orderings`` +
-    ``_contains_cycle``), so the pass is quadratic in the graph size
-    (ResNet-134 training step: 112 s, 93 s of it validation).
+    ``_contains_cycle``), so the pass is quadratic in the graph size.
 
     Here the same candidates, in the same order and with the same update
     priority (the parent's ``apply`` and ``filter_candidate_pairs`` are used
@@ -184,7 +150,7 @@ class TopoInplaceElemwise(InplaceElemwiseOptimizer):
     and runs PyTensor's own.  Cost: O(n) plus the clients of each candidate's
     view tree.  It may in-place slightly fewer nodes than PyTensor's
     search (a client that could be moved earlier but is not earlier in
-    ``pos`` is refused): see :data:`FAST_QUERY` for the measured effect.
+    ``pos`` is refused; measured effect in ``docs/PERFORMANCE.md``).
     """
 
     def apply(self, fgraph):
@@ -313,16 +279,53 @@ class TopoInplaceElemwise(InplaceElemwiseOptimizer):
         return "TopoInplaceElemwise()"
 
 
-optdb.register("crmn_fast_supervisor", UseFastSupervisor(), "crmn_fast", position=-0.5)
-optdb.register("crmn_inplace_elemwise", TopoInplaceElemwise(), "crmn_fast", "inplace", position=50.5)
+#: Tag of our Ops' rewrites (:func:`crmn_legacy.ops.rewrites`): every mode :func:`get_mode` returns includes it.
+OPS_TAG = "crmn"
+#: Tag of this module's two compile-speed rewrites (only in :func:`crmn_mode`).
+FAST_TAG = "crmn_fast"
+#: Tag of the rewrites only the JAX backend needs (included by ``get_mode("JAX")``).
+JAX_TAG = "crmn_jax"
 
-#: The rewrite query of :func:`crmn_mode`: PyTensor's ``fast_run`` with ``inplace_elemwise`` replaced by
-#: :class:`TopoInplaceElemwise` and the Supervisor by :class:`FastSupervisor` (both tagged ``crmn_fast``).
-FAST_QUERY = RewriteDatabaseQuery(include=["fast_run", "crmn_fast"], exclude=["inplace_elemwise"])
+#: This module's rewrites, as :func:`crmn_legacy.ops.rewrites` lists the Ops': (database, name, rewriter, tags, position).
+REWRITES = (
+    (None, "crmn_fast_supervisor", UseFastSupervisor(), (FAST_TAG,), -0.5),
+    (None, "crmn_inplace_elemwise", TopoInplaceElemwise(), (FAST_TAG, "inplace"), 50.5),
+)
+
+_registered = False
+
+
+def register_rewrites():
+    """register_rewrites() -> None: add our rewrites to PyTensor's ``optdb`` under our own tags (once).
+
+    Called by :func:`get_mode`, never at import.  The tags (:data:`OPS_TAG`,
+    :data:`FAST_TAG`, :data:`JAX_TAG`) are in no PyTensor mode, so the rewrites
+    run only in the modes :func:`get_mode` builds: a user's own
+    ``pytensor.function`` (``fast_run``, ``FAST_COMPILE``, ``NUMBA``, ``JAX``)
+    is not rewritten by them.
+    """
+    global _registered
+    if _registered:
+        return
+    from .ops import rewrites
+
+    for db, name, rewriter, tags, position in (*REWRITES, *rewrites()):
+        target = optdb if db is None else optdb[db]
+        if db is None:
+            target.register(name, rewriter, *tags, position=position)
+        else:
+            target.register(name, rewriter, *tags)
+    _registered = True
+
+
+#: The rewrite query of :func:`crmn_mode`: PyTensor's ``fast_run`` plus our Ops' rewrites, with
+#: ``inplace_elemwise`` replaced by :class:`TopoInplaceElemwise` and the Supervisor by :class:`FastSupervisor`.
+FAST_QUERY = RewriteDatabaseQuery(include=["fast_run", OPS_TAG, FAST_TAG], exclude=["inplace_elemwise"])
 
 
 def crmn_mode():
     """crmn_mode() -> pytensor.compile.mode.Mode: the ``"CVM"`` linker with :data:`FAST_QUERY` (our default)."""
+    register_rewrites()
     return Mode(linker="cvm", optimizer=FAST_QUERY)
 
 
@@ -338,8 +341,10 @@ def ensure_recursion_limit(limit=MIN_RECURSION_LIMIT):
 def get_mode(mode=None):
     """get_mode(mode=None) -> pytensor.compile.mode.Mode
 
-    Resolve ``mode``: ``None`` means ``$CRMN_MODE`` or :data:`DEFAULT_MODE`;
-    a string names a PyTensor predefined mode; a ``Mode`` is returned as is.
+    Resolve ``mode``: ``None`` means ``$CRMN_MODE`` or :data:`DEFAULT_MODE`
+    (:func:`crmn_mode`); a string names a PyTensor predefined mode, returned
+    with our Ops' rewrites included (:data:`OPS_TAG`, and :data:`JAX_TAG` for
+    ``"JAX"``); a ``Mode`` is returned as is.
     """
     if mode is None:
         mode = os.environ.get("CRMN_MODE", DEFAULT_MODE)
@@ -347,22 +352,27 @@ def get_mode(mode=None):
         return mode
     if mode == "CRMN_CVM":
         return crmn_mode()
-    return _pt_get_mode(mode)
+    register_rewrites()
+    tags = (OPS_TAG, JAX_TAG) if str(mode).upper() == "JAX" else (OPS_TAG,)
+    return _pt_get_mode(mode).including(*tags)
 
 
 def function(inputs, outputs, updates=None, mode=None, cache=None, **kwargs):
     """function(inputs, outputs, updates=None, mode=None, cache=None, **kwargs) -> pytensor Function
 
-    ``pytensor.function`` compiled with :func:`get_mode` ``(mode)``.
+    ``pytensor.function`` compiled with :func:`get_mode` ``(mode)`` inside
+    :func:`crmn_legacy.configuration.compile_settings` (our C code linked to
+    OpenBLAS, OpenMP elementwise loops; ``pytensor.config`` restored after).
     ``cache``: ``None`` (the rewritten-graph cache unless
     ``CRMN_GRAPH_CACHE=off``), ``False``, or a directory.
     """
+    from .configuration import compile_settings
+
     ensure_recursion_limit()
-    from . import ops  # noqa: F401  (registers our compile-time rewrites before any compile or cache key)
-
     mode = get_mode(mode)
-    if cache is False:
-        return pytensor.function(inputs, outputs, updates=updates, mode=mode, **kwargs)
-    from .graph_cache import cached_function
+    with compile_settings():
+        if cache is False:
+            return pytensor.function(inputs, outputs, updates=updates, mode=mode, **kwargs)
+        from .graph_cache import cached_function
 
-    return cached_function(inputs, outputs, updates=updates, mode=mode, cache_dir=cache, **kwargs)
+        return cached_function(inputs, outputs, updates=updates, mode=mode, cache_dir=cache, **kwargs)

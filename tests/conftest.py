@@ -5,9 +5,13 @@
   ``$CRMN_TEST_COMPILEDIR`` if set, else PyTensor's own default when that is
   writable, else ``<repo>/.pytest_cache/pytensor``.  It must be chosen before
   PyTensor is imported, so this file sets ``PYTENSOR_FLAGS`` first.
+* The test session is a crmn_legacy program: it calls ``crmn_legacy.configure()``
+  (float32, OpenMP, OpenBLAS threads) before any test module is imported.
 * ``data_root`` fixture: ``../shared/data`` beside the checkout (the real
   CIFAR-10 copy); tests marked ``needs_data`` skip cleanly when it is absent.
 * ``jax`` marker: skipped when JAX is not installed.
+* ``one_line_error`` fixture: runs a command line's ``main`` and checks it fails with one error line.
+* ``full_disk`` fixture: makes a module's atomic writes fail with ENOSPC after some bytes, as a full disk does.
 """
 
 import os
@@ -46,6 +50,10 @@ _choose_compiledir()
 
 import pytest  # noqa: E402
 
+import crmn_legacy  # noqa: E402
+
+crmn_legacy.configure()
+
 
 def _have_jax():
     try:
@@ -73,3 +81,53 @@ def data_root():
     if not (SHARED_DATA / "cifar-10-batches-py").is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_line_error(capsys):
+    """one_line_error(main, argv) -> the error line of ``main(argv)``, which must fail (a non-zero return or exit)
+    with exactly one ``PROG: error: ...`` line on stderr, the last one (progress lines may come before it)."""
+    def run(main, argv):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:
+            rc = exc.code
+        err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert rc not in (0, None), err
+        assert [line for line in err if ": error: " in line] == err[-1:], err
+        return err[-1]
+
+    return run
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """full_disk(module, limit=0) -> None: ``module.atomic_writer`` yields files whose writes raise
+    ``OSError(ENOSPC)`` once ``limit`` bytes were written (the real writer still cleans up)."""
+    import contextlib
+    import errno
+
+    def patch(module, limit=0):
+        real = module.atomic_writer
+
+        class FullDisk:
+            def __init__(self, fh):
+                self._fh, self._left = fh, limit
+
+            def write(self, data):
+                if len(data) > self._left:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                self._left -= len(data)
+                return self._fh.write(data)
+
+            def __getattr__(self, name):
+                return getattr(self._fh, name)
+
+        @contextlib.contextmanager
+        def writer(path, mode="wb", encoding=None):
+            with real(path, mode, encoding) as fh:
+                yield FullDisk(fh)
+
+        monkeypatch.setattr(module, "atomic_writer", writer)
+
+    return patch

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-import crmn_legacy  # noqa: F401  (floatX=float32)
+import crmn_legacy  # noqa: F401
 from crmn_legacy import init
 from crmn_legacy.random import get_rng, set_rng
 

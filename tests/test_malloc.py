@@ -1,4 +1,4 @@
-"""Tests of crmn_legacy._malloc: the glibc thresholds are set on import, and the opt-outs work."""
+"""Tests of crmn_legacy._malloc: keep_freed_memory() sets the glibc thresholds (only when called), and the opt-outs work."""
 
 import platform
 import resource
@@ -32,7 +32,8 @@ _CHILD = """
 import resource, sys
 import numpy as np
 if sys.argv[1] == "tuned":
-    import crmn_legacy  # noqa: F401  (sets the thresholds)
+    from crmn_legacy._malloc import keep_freed_memory
+    keep_freed_memory()
 def step():  # like a training step with allow_gc: ten 8 MiB intermediates and a 40 MiB one, then freed
     live = [np.ones(2 * 2**20, dtype=np.float32) for _ in range(10)] + [np.ones(10 * 2**20, dtype=np.float32)]
     del live

@@ -105,7 +105,9 @@ def bench_shape(batch, c, f, hw, stride, repeats=5, dtype="float32", mode=None, 
     ``clock="thread"`` times in the calling thread's CPU time (meaningful
     single-threaded only: ``OMP_NUM_THREADS=1``).
     """
-    ho = (hw + 2 - 3) // stride + 1
+    from ..ops import conv_output_shape
+
+    ho = conv_output_shape((batch, c, hw, hw), (f, c, 3, 3), stride, "half")[2]
     rng = np.random.default_rng(1)
     x = rng.standard_normal((batch, c, hw, hw), dtype=np.float32).astype(dtype)
     w = (rng.standard_normal((f, c, 3, 3), dtype=np.float32) * 0.1).astype(dtype)
@@ -132,7 +134,9 @@ def _thread_peak_gflops(n=4096, repeats=5):
 
 def run(batch_size=128, repeats=5, mode=None, dtype="float32", per_op=False, clock="wall"):
     """run(batch_size=128, repeats=5, mode=None, dtype="float32", per_op=False, clock="wall") -> dict: the whole benchmark."""
-    import crmn_legacy  # noqa: F401  (BLAS and floatX set-up)
+    import crmn_legacy
+
+    crmn_legacy.configure()  # measure with our programs' settings: float32, OpenMP, OpenBLAS threads
 
     peak = matmul_peak_gflops() if clock == "wall" else _thread_peak_gflops()
     rows = []

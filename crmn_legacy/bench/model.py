@@ -64,7 +64,9 @@ def measure_model(model="crmn", depth=32, width=1, batch_size=128, num_classes=1
     ``probe_steps``: after each timed step, time one :class:`MatmulProbe`
     (untimed for the step; keys ``probe_gflops*``, ``fraction_of_probe``).
     """
-    import crmn_legacy  # noqa: F401  (PyTensor set-up)
+    import crmn_legacy
+
+    crmn_legacy.configure()  # measure with our programs' settings: float32, OpenMP, OpenBLAS threads
     import pytensor.tensor as pt
 
     from .. import random as crmn_random

@@ -1,7 +1,8 @@
-"""support_code(common, template) and source_version(*names) -- C sources of our COps.
+"""support_code(*sources) and source_version(*names) -- the one loader of our COps' C sources.
 
-Each Op family keeps its C code in ``c_code/``: a ``*_common.h`` of
-dtype-independent helpers and a ``*_template.c`` written once with the
+Each Op family keeps its C code in ``c_code/``: dtype-independent headers
+(``crmn_common.h`` for every Op, ``blas_common.h`` for those calling BLAS, the
+family's ``*_common.h``) and a ``*_template.c`` written once with the
 placeholders ``DTYPE`` (``float`` / ``double``) and ``NPYTYPE``
 (``NPY_FLOAT32`` / ``NPY_FLOAT64``), instantiated here for both dtypes.
 """
@@ -9,7 +10,8 @@ placeholders ``DTYPE`` (``float`` / ``double``) and ``NPYTYPE``
 import hashlib
 import pathlib
 
-__all__ = ["C_DIR", "DTYPES", "read", "support_code", "source_version", "OpenMPMixin", "BlasMixin"]
+__all__ = ["C_DIR", "DTYPES", "SHARED_HEADER", "BLAS_HEADER", "read", "support_code", "source_version", "OpenMPMixin",
+           "BlasMixin"]
 
 C_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
 #: dtype -> (C type, NumPy type number macro)
@@ -23,13 +25,16 @@ def read(name):
 
 #: Helpers every Op family's support code starts with.
 SHARED_HEADER = "crmn_common.h"
+#: BLAS names (thread control, ``CRMN_GEMM_DTYPE``) of the Ops that call the ``scipy-openblas32`` wheel.
+BLAS_HEADER = "blas_common.h"
 
 
-def support_code(common, template):
-    """support_code(common, template) -> str: :data:`SHARED_HEADER`, ``common``, then ``template`` for float and for double."""
+def support_code(*sources):
+    """support_code(*headers, template) -> str: :data:`SHARED_HEADER`, the headers, then ``template`` for float and double."""
+    *headers, template = sources
     text = read(template)
-    return "\n".join([read(SHARED_HEADER), read(common)] + [text.replace("NPYTYPE", npy).replace("DTYPE", ctype)
-                                        for ctype, npy in DTYPES.values()])
+    return "\n".join([read(SHARED_HEADER), *map(read, headers)]
+                     + [text.replace("NPYTYPE", npy).replace("DTYPE", ctype) for ctype, npy in DTYPES.values()])
 
 
 def source_version(*names):
@@ -38,9 +43,9 @@ def source_version(*names):
 
 
 class OpenMPMixin:
-    """C build settings of an elementwise-style COp: OpenMP, ``-O3``, its two sources.
+    """C build settings of a COp: OpenMP, ``-O3``, its sources.
 
-    Subclasses set ``_c_sources = (common_header, template)``.
+    Subclasses set ``_c_sources = (header, ..., template)``.
     """
 
     _c_sources = None
@@ -65,7 +70,7 @@ class BlasMixin(OpenMPMixin):
     """:class:`OpenMPMixin` plus the ``scipy-openblas32`` wheel: ``<cblas.h>``, its library, an rpath.
 
     Used by the Ops that call ``scipy_cblas_?gemm`` (the convolution family and
-    :class:`~crmn_legacy.ops.matmul.Matmul`).
+    :class:`~crmn_legacy.ops.matmul.Matmul`); their ``_c_sources`` start with :data:`BLAS_HEADER`.
     """
 
     def c_headers(self, **kwargs):

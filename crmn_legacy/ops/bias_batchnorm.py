@@ -19,8 +19,9 @@ each convolutional layer"; kept for the parameter counts of Table 1) and is
 followed by a BatchNorm.  Computed literally, each bias costs a pass over the
 convolution's output (``AddChannelBias``) and another over the BatchNorm's
 input gradient (``ChannelSum``, whose result is rounding noise around 0).
-Three rewrites, run in every compiled graph (tags ``fast_run``, registered in
-``canonicalize``), remove both passes without changing the mathematics:
+Three rewrites (in ``canonicalize``, tag ``crmn``: they run in the modes of
+:func:`crmn_legacy.compile.get_mode`) remove both passes without changing the
+mathematics:
 
 * ``crmn_bn_train_absorbs_bias``: ``BatchNormTrain(AddChannelBias(y, b))`` ->
   ``BatchNormTrain(y)``, with the batch mean output ``mean(y) + b`` (the
@@ -43,51 +44,45 @@ value, 0, exactly.
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.rewriting.basic import copy_stack_trace, node_rewriter
-from pytensor.tensor.rewriting.basic import register_canonicalize
 
 from .batchnorm import BatchNormTrain, BatchNormTrainGrad
 from .channel import AddChannelBias, ChannelSum
 
-__all__ = ["local_bn_train_absorbs_bias", "local_bn_grad_absorbs_bias", "local_bias_grad_through_bn_is_zero"]
+__all__ = ["local_bn_train_absorbs_bias", "local_bn_grad_absorbs_bias", "local_bias_grad_through_bn_is_zero", "REWRITES"]
 
 
 def _biased(var):
-    """(y, b) when ``var`` is ``AddChannelBias(y, b)``, else None."""
+    """(y, b) when ``var`` is ``AddChannelBias(y, b)``, else (None, None)."""
     owner = var.owner
     if owner is not None and isinstance(owner.op, AddChannelBias):
         return owner.inputs
-    return None
+    return None, None
 
 
-@register_canonicalize("fast_run", name="crmn_bn_train_absorbs_bias")
 @node_rewriter([BatchNormTrain])
 def local_bn_train_absorbs_bias(fgraph, node):
     """BatchNormTrain(y + b, gamma, beta) -> (out, mean + b, inv_std) of BatchNormTrain(y, gamma, beta)."""
-    yb = _biased(node.inputs[0])
-    if yb is None:
+    y, b = _biased(node.inputs[0])
+    if y is None:
         return False
-    y, b = yb
     out, mean, inv_std = node.op(y, *node.inputs[1:])
     mean_z = mean + b
     copy_stack_trace(node.outputs, [out, mean_z, inv_std])
     return [out, mean_z, inv_std]
 
 
-@register_canonicalize("fast_run", name="crmn_bn_grad_absorbs_bias")
 @node_rewriter([BatchNormTrainGrad])
 def local_bn_grad_absorbs_bias(fgraph, node):
     """BatchNormTrainGrad(y + b, gamma, mean, inv_std, dy[, out]) -> the same Op on (y, gamma, mean - b, ...)."""
-    yb = _biased(node.inputs[0])
-    if yb is None:
+    y, b = _biased(node.inputs[0])
+    if y is None:
         return False
-    y, b = yb
     gamma, mean = node.inputs[1], node.inputs[2]
     new = node.op(y, gamma, mean - b, *node.inputs[3:])
     copy_stack_trace(node.outputs, new)
     return new
 
 
-@register_canonicalize("fast_run", name="crmn_bias_grad_through_bn_is_zero")
 @node_rewriter([ChannelSum])
 def local_bias_grad_through_bn_is_zero(fgraph, node):
     """ChannelSum(dx of BatchNormTrainGrad) -> zeros: a BatchNorm input gradient sums to 0 per channel."""
@@ -104,3 +99,11 @@ def local_bias_grad_through_bn_is_zero(fgraph, node):
         zeros = pt.zeros_like(g.owner.outputs[1], dtype=out.dtype)
     copy_stack_trace(node.outputs, zeros)
     return [zeros]
+
+
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
+REWRITES = (
+    ("canonicalize", "crmn_bn_train_absorbs_bias", local_bn_train_absorbs_bias, ("crmn",), None),
+    ("canonicalize", "crmn_bn_grad_absorbs_bias", local_bn_grad_absorbs_bias, ("crmn",), None),
+    ("canonicalize", "crmn_bias_grad_through_bn_is_zero", local_bias_grad_through_bn_is_zero, ("crmn",), None),
+)

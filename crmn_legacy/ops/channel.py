@@ -2,9 +2,8 @@
 
 A convolution's bias ``y = conv(x) + b_c`` written as a broadcast ``Add``
 differentiates to ``Sum{axes=(0, 2, 3)}`` of the output gradient, which
-PyTensor runs as a single-threaded strided reduction (measured about 4.5 ms
-per (128, 16, 32, 32) float32 tensor, 31 of them in a CRMN-32 k=1 step).
-These two Ops do the same arithmetic in one OpenMP pass each:
+PyTensor runs as a single-threaded strided reduction.  These two Ops do the
+same arithmetic in one OpenMP pass each:
 
 * :class:`AddChannelBias` ``(x, b) -> y``: :math:`y_{n,c,\\dots} = x_{n,c,\\dots} + b_c`;
 * :class:`ChannelSum` ``(x) -> g``: :math:`g_c = \\sum_{n,\\dots} x_{n,c,\\dots}`
@@ -14,19 +13,17 @@ The gradient of :class:`ChannelSum` is the broadcast of its output gradient,
 ``AddChannelBias(zeros_like(x), g)``, so derivatives of any order exist.
 
 In place: graphs are built with ``AddChannelBias(inplace=False)``; the
-compile-time rewrite ``crmn_inplace_channel_bias`` (tags ``fast_run``,
+compile-time rewrite ``crmn_inplace_channel_bias`` (tags ``crmn``,
 ``inplace``; PyTensor's destroy handler accepts it only where ``x`` is not
 needed elsewhere, as for a convolution's fresh output) switches to
 ``inplace=True``, which adds the bias into ``x``'s buffer instead of writing a
-new tensor: one memory pass instead of a read, a write and an allocation
-(a k=4 first-stage activation is 33.5 MiB at batch 128).  C
+new tensor: one memory pass instead of a read, a write and an allocation.  C
 code in ``c_code/channel_*.{h,c}``, NumPy ``perform``, JAX dispatch in
 :mod:`crmn_legacy.ops.jax_channel`.
 """
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.compile import optdb
 from pytensor.graph.basic import Apply
 from pytensor.graph.rewriting.basic import WalkingGraphRewriter, copy_stack_trace, node_rewriter
 from pytensor.link.c.op import COp
@@ -36,7 +33,7 @@ from pytensor.scalar import int64
 from ._c_templates import DTYPES, OpenMPMixin
 from .batchnorm import _as_vec, _as_x  # the same (N, C, ...) input and per-channel vector checks
 
-__all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum"]
+__all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum", "REWRITES"]
 
 
 def _bshape(ndim):
@@ -136,9 +133,10 @@ def local_inplace_channel_bias(fgraph, node):
     return [new]
 
 
-optdb.register("crmn_inplace_channel_bias",
-               WalkingGraphRewriter(local_inplace_channel_bias, failure_callback=WalkingGraphRewriter.warn_inplace),
-               "fast_run", "inplace", position=50.2)
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
+REWRITES = ((None, "crmn_inplace_channel_bias",
+             WalkingGraphRewriter(local_inplace_channel_bias, failure_callback=WalkingGraphRewriter.warn_inplace),
+             ("crmn", "inplace"), 50.2),)
 
 
 def add_channel_bias(x, b):

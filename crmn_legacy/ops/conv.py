@@ -23,150 +23,26 @@ The C code (``c_code/conv2d_template.c``, built by
 the other one does not apply) and, for float32 on CPUs with AVX2 + FMA, direct
 ("implicit GEMM") AVX2 kernels (``c_code/conv2d_direct.h``).  The environment
 variable ``CRMN_CONV_IMPL``, read at every call, chooses: ``gemm``,
-``direct`` (wherever it applies), or unset / ``auto``: the choice recorded in
-``DECISION`` below.  A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
+``direct`` (wherever it applies), or unset / ``auto`` (see Choices below).
+A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
 
-DECISION: how compiled functions run
-------------------------------------
-Our default mode is ``"CRMN_CVM"`` (PyTensor's CVM linker, :mod:`crmn_legacy.compile`) and these Ops run
-their C code there; no Numba implementation is written.  Under PyTensor 3's
-default Numba linker (``mode="NUMBA"``) the Ops still work, through object
-mode calling the NumPy ``perform``, with a warning.  In the C code, images are
-shared out between OpenMP threads (single-threaded OpenBLAS inside each, one
-im2col buffer per thread reused across calls) and idle OpenMP workers spin
-briefly, then sleep (``OMP_WAIT_POLICY=passive`` with ``GOMP_SPINCOUNT=30000``
-unless the user sets either; see :mod:`crmn_legacy.ops.c_support`).
-
-Figures: ``python -m crmn_legacy bench conv`` (batch 128, float32, fwd + both
-grads, 3x3), fraction of the same process's numpy 4096^2 matmul peak.  They
-were taken on the shared 2-core development machine under heavy load from
-other jobs (load average 4-5, so the measured peak was 46-83 GFLOP/s instead
-of about 180-205 on a quiet machine); compare rows of the same run only:
-
-==========================================  ========  =======  ========  =======
-configuration (same session, back to back)  k=1 GF/s  k=1 %pk  k=4 GF/s  k=4 %pk
-==========================================  ========  =======  ========  =======
-CVM, C code, OpenMP over images             11.5      22.7%    24.5      48.4%
-NUMBA mode (object mode, NumPy perform)      1.3       2.8%     9.9      21.3%
-CVM, C code, OpenMP over images             12.4      24.2%    29.3      56.9%
-CVM, C code, one thread + 2-thread BLAS      4.3       5.2%     7.4       8.9%
-CVM, C, OpenMP, OMP_WAIT_POLICY=passive     20.4      38.9%    35.3      67.5%
-==========================================  ========  =======  ========  =======
-
-So: C under CVM beats Numba's object-mode fallback 9x (k=1) and 2.5x (k=4);
-OpenMP over images beats threaded BLAS on these small per-image GEMMs 3-4x;
-passive OpenMP waiting removes a 2-7 ms per-call stall (a tiny conv call:
-35 us passive vs 2200 us spinning) and doubles the k=1 rate (later, on a
-quieter machine, a 30,000-spin wait before sleeping beat both; see
-:mod:`crmn_legacy.ops.c_support`).  Single-threaded
-CPU-time efficiency (insensitive to the load): forward 128->128 at 16x16 runs
-at about 60 GFLOP/s per CPU-second against numpy's single-thread matmul at
-82-91.  The targets (k=4 >= 75 %, k=1 >= 50 %) were not demonstrated on this
-loaded machine; rerun the benchmark on a quiet one.
-
-DECISION: direct AVX2 float32 kernels (``CRMN_CONV_IMPL``)
-----------------------------------------------------------
-im2col + sgemm per image was weak at the small channel counts of the k=1
-networks: with 16 output channels the per-image GEMM (M = 16) reaches about
-half of a core in OpenBLAS, and im2col / col2im add memory traffic.
-``c_code/conv2d_direct.h`` computes the three Ops without im2col:
-
-* forward, and grad inputs at stride 1 (a correlation of gy, padded by
-  k-1-p, with the flipped filters): each image is copied once into a zero-padded
-  per-thread buffer (at stride sw, each row stored as its sw column phases, so
-  8 consecutive output columns are one unaligned load at any stride); a
-  register tile of 6 output channels x 2 vectors of 8 output columns, FMA with
-  broadcast filter values over the C*kh*kw taps;
-* grad inputs at stride > 1: the sh*sw output phases of dx, each a stride-1
-  correlation of the padded gy with that phase's taps, interleaved into dx;
-* grad weights: dw^T accumulated per thread, a register tile of 16 filters x
-  6 taps; per output pixel the 16 gy values (gy transposed per image) times a
-  broadcast input value; small images in groups of about 256 pixels.
-
-``auto`` (the default) takes the direct kernels for kernels with more than one
-tap (for 1x1 kernels the GEMM path needs no im2col, and direct was no faster), for
-the forward and grad inputs only when the output (resp. dx phase) is at least
-8 columns wide (at 4x4 half-empty vectors lost to GEMM).  float64 always uses
-GEMM.
-
-Measured on the shared 2-core AMD EPYC (AVX2 + FMA; two other jobs running,
-load average 1.7-2.7), single thread (``OMP_NUM_THREADS=1
-OPENBLAS_NUM_THREADS=1``: the other jobs disturb a one-core figure least),
-against numpy's single-thread float32 matmul peak measured in the same
-process.  Per Op, batch 32, best of 7 in thread CPU time, numpy peak 93.5
-GFLOP/s (an ad-hoc script: each Op compiled alone, ``CRMN_CONV_IMPL`` switched
-between calls of the same function; ``python -m crmn_legacy bench conv
---per-op --clock thread --impl gemm|auto`` measures the same, at batch 128
-and best of 5, below)::
-
-    GFLOP/s, 3x3 'half'  forward        grad inputs    grad weights
-                         gemm  direct   gemm  direct   gemm  direct
-    k=1  16->16  32 s1   42.6  88.3     46.7  86.1     39.5  88.2
-    k=1  16->32  32 s2   41.4  79.1     36.8  66.1     39.7  84.9
-    k=1  32->32  16 s1   50.4  89.3     58.0  88.1     47.6  87.7
-    k=1  32->64  16 s2   51.0  82.1     44.8  72.4     47.1  85.0
-    k=1  64->64   8 s1   53.8  92.0     57.5  81.6     42.7  68.6
-    k=1, all five        47.7  87.3     49.5  80.5     43.0  81.5
-    k=4, all five        67.8  77.1     65.5  78.5     63.9  80.6
-
-Interleaved A/B runs (gemm / direct alternating on one compiled function,
-best of 9) put every bench shape's direct kernels ahead or level: k=4 grad
-inputs 66-80 -> 80-93, k=4 grad weights 55-70 -> 61-87 (level, +-5 %, at
-128->128 16x16 and 256->256 8x8).  Other shapes: the first layer 3->16 at
-32x32, forward 38 -> 72, grad weights 21 -> 47; 64->64 at 4x4 20-34 (both
-poor), 256->256 at 4x4 forward 48 (gemm) vs 42 (direct), hence the 8-column
-rule; 1x1 kernels 44-81 (gemm) vs 44-83 (direct), no clear winner, hence
-GEMM (no im2col there).
-
-``python -m crmn_legacy bench conv`` (batch 128, forward + both grads, best
-of 5; fraction of the numpy peak measured at the start of the same run),
-``--impl gemm`` (the previous code) vs default ``auto``, back to back;
-single-thread runs vary by about 10 % between repeats on this machine:
-
-==================================================  ========  =======  ========  =======
-run (time, load average at start, numpy peak)       k=1 GF/s  k=1 %pk  k=4 GF/s  k=4 %pk
-==================================================  ========  =======  ========  =======
-1 thread, gemm (05:46, 2.65, 92.4)                  42.6      46.1 %   71.5      77.4 %
-1 thread, auto (05:47, 2.51, 92.6)                  78.7      85.1 %   76.8      83.0 %
-1 thread, gemm (05:52, 2.52, 90.9)                  42.4      46.6 %   61.1      67.2 %
-1 thread, auto (05:53, 2.32, 84.8)                  74.3      87.6 %   80.9      95.5 %
-1 thread, --clock thread, gemm (05:54, 1.83, 85.6)  37.9      44.3 %   60.1      70.2 %
-1 thread, --clock thread, auto (05:55, 1.97, 90.4)  78.2      86.5 %   81.7      90.3 %
-2 threads, gemm (05:51, 2.06, 83.0)                 46.4      55.9 %   69.9      84.2 %
-2 threads, auto (05:52, 2.31, 79.9)                 71.6      89.6 %   82.2      102.8 %
-==================================================  ========  =======  ========  =======
-
-The 2-thread rows are not a 2-core speed: with the other jobs running,
-numpy's 2-thread peak measured 80-83 GFLOP/s (one core's worth; about 160
-on a quiet machine) and wall time equalled CPU time, i.e. our second thread
-got little CPU; an earlier 2-thread ``auto`` run whose peak happened to be
-measured at 163 GFLOP/s reported k=1 63.9 GFLOP/s = 39 % of it, k=4 76.4 =
-47 %.  So the k=1 >= 50 % target is met on one core (88 % vs 47 %) and in
-the fraction-of-same-run-peak sense with 2 threads; a 2-core figure needs a
-quiet machine.  Per shape, k=1, 1 thread (05:46 -> 05:47): 16->16 32x32
-40.2 -> 82.1 GFLOP/s, 16->32 s2 26.7 -> 66.0, 32->32 16x16 50.1 -> 83.4,
-32->64 s2 42.3 -> 73.5, 64->64 8x8 54.0 -> 81.6.
-
-On the quiet machine afterwards (nothing else running, load average
-1.2-1.4), 2 threads, default ``auto``: ``python -m crmn_legacy bench conv
---per-op`` at 06:10, peak 174.9 GFLOP/s: k=1 114.9 GFLOP/s = 65.7 %, k=4
-156.6 = 89.5 %; the ``conv`` row of ``python benchmarks/cpu_speed.py`` at
-06:28, peak 158 GFLOP/s: k=1 72.6 %, k=4 90.2 %.  Both targets hold on two
-cores.  Per Op at k=4 the forward is the weakest (64->64 at 32x32: forward
-137, grad inputs 160, grad weights 181 GFLOP/s), which is where a whole
-CRMN-32 k=4 step loses most (see RESULTS.md, Speed).
-
-Tried and dropped (session 3): software prefetch in the direct kernels
-(``prefetchw`` of the next register tile's output lines; the next image's
-input streamed into L2 during the current one, with a look-ahead dynamic
-schedule), and processing each image in bands of output rows.  An A/B that
-interleaved the variants with a numpy matmul probe first showed +33-45 % for
-prefetch; the gain was an artefact: numpy's OpenBLAS threads busy-wait after
-each matmul and slowed whichever variant ran next.  With a 0.25 s pause
-after the probe and the order alternated, 64->64 at 32x32 forward ran at
-162 (off) vs 163 (on) GFLOP/s against a 169 GFLOP/s matmul median, and a
-CRMN-32 k=4 step at 6.42 vs 6.40 s: no gain, so the simpler code stays.
-Undisturbed, the isolated kernels run at about 96 % of numpy's matmul rate.
+Choices
+-------
+The Ops run their C code in our compile mode (:mod:`crmn_legacy.compile`);
+under PyTensor 3's default Numba linker they fall back to object mode calling
+``perform`` (about 9x slower at k=1).  In C, images are shared out between
+OpenMP threads, each with single-threaded OpenBLAS and its own im2col buffer
+reused across calls (3-4x faster than one thread calling threaded BLAS on
+these small per-image GEMMs).  ``auto`` takes the direct kernels for kernels
+with more than one tap and, for the forward and grad inputs, only when the
+output (resp. dx phase) is at least 8 columns wide; float64 always uses GEMM.
+The direct kernels avoid im2col: forward and stride-1 grad inputs use a
+register tile of 6 output channels x 2 vectors of 8 columns over the
+``C kh kw`` taps of a zero-padded per-thread copy of the image; grad inputs
+at stride > 1 works on the ``sh sw`` phases of dx; grad weights accumulates
+:math:`dw^\\top` per thread in tiles of 16 filters x 6 taps.  The
+measurements behind each choice, and what was tried and dropped, are in
+``docs/PERFORMANCE.md`` (``python -m crmn_legacy bench conv`` regenerates them).
 """
 
 import numpy as np
@@ -327,8 +203,7 @@ class _BaseConv2d(CConvMixin, COp):
         return _pad_for(self.border_mode, kh, kw)
 
     def _out(self, size, k, axis):
-        p = self._pad(k, k)[axis]
-        return (size + 2 * p - k) // self.stride[axis] + 1
+        return conv_numpy.out_size(size, k, self.stride[axis], self._pad(k, k)[axis])
 
     def _runtime_check(self, hw, khw, out_hw=None):
         """Run-time geometry check with concrete shapes (clear ValueError)."""

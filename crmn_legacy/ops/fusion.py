@@ -19,7 +19,7 @@ whole activation.  The backward sums of gradients (shortcut + convolution +
 LSTM pooling) feeding the previous block's mask are left unfused the same way.
 
 ``crmn_single_reader_fusion`` (position 49.05, right after
-``elemwise_fusion``; tags ``fast_run``, ``fusion``, ``cxx_only``) merges every
+``elemwise_fusion``; tags ``crmn``, ``fusion``, ``cxx_only``) merges every
 single-output ``Elemwise`` node whose output has exactly one reader, itself an
 ``Elemwise`` with the same broadcast pattern, into that reader's ``Composite``.
 This never creates a cycle (every path from the producer leaves through that
@@ -27,12 +27,11 @@ one reader) and computes each element once, as before.  Repeated until no
 such pair is left.
 """
 
-from pytensor.compile import optdb
 from pytensor.graph.rewriting.basic import GraphRewriter
 from pytensor.scalar import Composite, get_scalar_type
 from pytensor.tensor.elemwise import Elemwise
 
-__all__ = ["SingleReaderFusion"]
+__all__ = ["SingleReaderFusion", "REWRITES"]
 
 
 def _scalar_outputs(op, scalar_inputs):
@@ -108,4 +107,5 @@ class SingleReaderFusion(GraphRewriter):
                 changed = True
 
 
-optdb.register("crmn_single_reader_fusion", SingleReaderFusion(), "fast_run", "fusion", "cxx_only", position=49.05)
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
+REWRITES = ((None, "crmn_single_reader_fusion", SingleReaderFusion(), ("crmn", "fusion", "cxx_only"), 49.05),)

@@ -13,13 +13,14 @@ function is traced: constants, or shapes of traced arrays (PyTensor's JAX
 rewrite ``crmn_conv_shape_as_tuple`` below turns the ``MakeVector`` of
 ``Shape_i`` that :meth:`Conv2d.pullback` builds into a ``JAXShapeTuple``, a
 tuple of Python ints inside ``jax.jit``, as PyTensor does for random
-variables' ``size``).
+variables' ``size``).  That rewrite runs in ``crmn_legacy.compile.get_mode("JAX")``
+(which :func:`crmn_legacy.compile.function` uses for ``mode="JAX"``), not in
+PyTensor's own ``"JAX"`` mode.
 """
 
 import jax
 import numpy as np
 import jax.numpy as jnp
-from pytensor.compile import optdb
 from pytensor.graph.basic import Constant
 from pytensor.graph.rewriting.basic import in2out, node_rewriter
 from pytensor.link.jax.dispatch import jax_funcify
@@ -29,7 +30,7 @@ from pytensor.tensor.basic import MakeVector
 from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, _pad_for
 from .pool import MeanPoolGrad
 
-__all__ = ["register", "jax_conv2d"]
+__all__ = ["register", "jax_conv2d", "REWRITES"]
 
 _DIMENSION_NUMBERS = ("NCHW", "OIHW", "NCHW")
 
@@ -69,32 +70,30 @@ def _funcify_conv2d(op, **kwargs):
     return conv2d
 
 
-def _funcify_grad_weights(op, node=None, **kwargs):
+def _funcify_grad(op, node, what, wrt_weights):
+    """``jax.vjp`` of :func:`jax_conv2d` with respect to its filters (``kshape``) or its input (``ishape``)."""
     stride, border_mode = op.stride, op.border_mode
-
     static = _static_pair(node)
 
-    def conv2d_grad_weights(x, gy, kshape):
-        kh, kw = _concrete_pair(kshape, "kshape", op, static)
-        w0 = jnp.zeros((gy.shape[1], x.shape[1], kh, kw), dtype=x.dtype)
-        _, pullback = jax.vjp(lambda w: jax_conv2d(x, w, stride, border_mode), w0)
-        return pullback(gy)[0]
+    def conv2d_grad(other, gy, pair):
+        h, w = _concrete_pair(pair, what, op, static)
+        if wrt_weights:  # other = x; the filters are (F, C, kh, kw)
+            zeros = jnp.zeros((gy.shape[1], other.shape[1], h, w), dtype=other.dtype)
+            forward = lambda filters: jax_conv2d(other, filters, stride, border_mode)  # noqa: E731
+        else:  # other = the filters; the input is (N, C, H, W)
+            zeros = jnp.zeros((gy.shape[0], other.shape[1], h, w), dtype=other.dtype)
+            forward = lambda x: jax_conv2d(x, other, stride, border_mode)  # noqa: E731
+        return jax.vjp(forward, zeros)[1](gy)[0]
 
-    return conv2d_grad_weights
+    return conv2d_grad
+
+
+def _funcify_grad_weights(op, node=None, **kwargs):
+    return _funcify_grad(op, node, "kshape", wrt_weights=True)
 
 
 def _funcify_grad_inputs(op, node=None, **kwargs):
-    stride, border_mode = op.stride, op.border_mode
-
-    static = _static_pair(node)
-
-    def conv2d_grad_inputs(w, gy, ishape):
-        h, wd = _concrete_pair(ishape, "ishape", op, static)
-        x0 = jnp.zeros((gy.shape[0], w.shape[1], h, wd), dtype=w.dtype)
-        _, pullback = jax.vjp(lambda x: jax_conv2d(x, w, stride, border_mode), x0)
-        return pullback(gy)[0]
-
-    return conv2d_grad_inputs
+    return _funcify_grad(op, node, "ishape", wrt_weights=False)
 
 
 #: Op class -> position of its concrete-shape input (``kshape``, ``ishape``).
@@ -115,19 +114,16 @@ def shape_input_as_tuple(fgraph, node):
     return node.op.make_node(*inputs).outputs
 
 
-_registered = False
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`;
+#: tag ``crmn_jax``: only ``crmn_legacy.compile.get_mode("JAX")`` includes it.
+REWRITES = ((None, "crmn_conv_shape_as_tuple", in2out(shape_input_as_tuple), ("crmn_jax",), 100),)
 
 
 def register():
-    """register() -> None: add the three Ops to ``jax_funcify`` (idempotent)."""
-    global _registered
-    if _registered:
-        return
+    """register() -> None: add the three Ops to ``jax_funcify`` (idempotent; our own Op classes only)."""
     jax_funcify.register(Conv2d)(_funcify_conv2d)
     jax_funcify.register(Conv2dGradWeights)(_funcify_grad_weights)
     jax_funcify.register(Conv2dGradInputs)(_funcify_grad_inputs)
-    optdb.register("crmn_conv_shape_as_tuple", in2out(shape_input_as_tuple), "jax", position=100)
-    _registered = True
 
 
 register()

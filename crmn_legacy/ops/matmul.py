@@ -2,7 +2,7 @@
 
 PyTensor's ``Dot22`` calls one BLAS ``gemm``, and our OpenBLAS runs
 single-threaded (its own threads busy-wait and collapse on a shared 2-core
-machine: :mod:`crmn_legacy.ops.c_support`).  The CRMN's biggest matrix
+machine: :func:`crmn_legacy.configure`).  The CRMN's biggest matrix
 products are the LSTM input projections ``P = X W_x`` of every stage (one
 (5N x D) . (D x 4H) product per stage and two more in the gradient, ~11
 GFLOP per CRMN-32 training step at batch 128), so they ran on one core while
@@ -25,7 +25,7 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import DTYPES, BlasMixin
+from ._c_templates import BLAS_HEADER, DTYPES, BlasMixin
 
 __all__ = ["matmul", "Matmul"]
 
@@ -35,7 +35,7 @@ class Matmul(BlasMixin, COp):
 
     __props__ = ("trans_a", "trans_b")
     params_type = ParamsType(trans_a=int64, trans_b=int64)
-    _c_sources = ("matmul_common.h", "matmul_template.c")
+    _c_sources = (BLAS_HEADER, "matmul_common.h", "matmul_template.c")
 
     def __init__(self, trans_a=False, trans_b=False):
         self.trans_a, self.trans_b = bool(trans_a), bool(trans_b)

@@ -35,9 +35,7 @@ __all__ = ["Relu", "ReluGrad", "relu", "relu_grad", "scalar_relu", "scalar_relu_
 
 # Branch-free selects: a ReLU mask is true on about half the elements, in no order, and a data-dependent
 # branch ("z > 0 ? g : 0", and gcc compiles "g * (float)(z > 0)" to one as well) mispredicts on half of
-# them.  Measured in a C copy of PyTensor's strided 4-d Elemwise loop, relu_grad(z, a + b + c) over
-# 128x32x16x16 float32: 5.9 ms (ternary) / 6.5 ms (multiply) with random signs, 0.85 ms with all z > 0;
-# the bit mask below: 0.95 ms either way.
+# them; the bit mask below costs the same whatever the signs (docs/PERFORMANCE.md).
 _C_SUPPORT = """
 #ifndef CRMN_RELU_SELECT
 #define CRMN_RELU_SELECT
@@ -93,8 +91,7 @@ class ReluGrad(ps.BinaryScalarOp):
 
     One scalar Op rather than ``switch(z > 0, g, 0)``: elementwise fusion would
     otherwise move the mask ``z > 0`` into the forward pass, which then writes
-    a boolean tensor that a separate, unfused ``Switch`` reads (measured: the
-    stage-1 masks of a CRMN-32 cost 6 ms each that way).
+    a boolean tensor that a separate, unfused ``Switch`` reads.
     """
 
     nfunc_spec = None

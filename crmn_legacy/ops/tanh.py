@@ -1,11 +1,10 @@
 """A float32 ``tanh`` for the C backend that does not call libm's ``tanhf``.
 
 PyTensor's scalar ``tanh`` compiles to ``tanh((npy_float32) x)``, i.e. glibc's
-``tanhf``: about 20-28 ns per element on this machine (scalar; the compiler
-cannot vectorise libm calls without ``-ffast-math``), 7x numpy's SIMD
-``tanh``.  The LSTM's gate ``Composite`` (eqs. 2-7: three sigmoids, two
-tanh, 128 x 100 per step) spent most of its 1.1 ms in it, 15 times per
-CRMN-32 step, and the backward ``Composite`` recomputes ``tanh(x)`` for
+``tanhf``, a scalar libm call the compiler cannot vectorise (without
+``-ffast-math``) and several times slower than numpy's SIMD ``tanh``.  The
+LSTM's gate ``Composite`` (eqs. 2-7: three sigmoids, two tanh) spent most of
+its time in it, and the backward ``Composite`` recomputes ``tanh(x)`` for
 :math:`1 - \\tanh^2(x)`.
 
 :class:`DoubleExpTanh` computes, in double precision,
@@ -19,13 +18,11 @@ and rounds once to float32: one double ``exp`` (about 8 ns with the
 division).  The double-precision intermediate makes the cancellation in
 :math:`1 - e^{-2|x|}` harmless (relative error ~1e-16 / |x|, below 1e-12 on
 the branch that uses it), and the series is exact to float32 precision below
-:math:`2^{-12}`.  Measured against ``(float) tanh((double) x)`` on 2e7 random
-float32 values spread over 1e-10 .. 20 (C harness, gcc -O3): every result
-equal, i.e. correctly rounded there (glibc's ``tanhf``: up to 2.1 ulp off); 7.9
-vs 19.6 ns per element.  Signed zeros, +-inf (+-1) and NaN behave as
-``tanhf``.
+:math:`2^{-12}`: the results are correctly rounded where checked, at less
+than half ``tanhf``'s cost (``docs/PERFORMANCE.md``).  Signed zeros, +-inf
+(+-1) and NaN behave as ``tanhf``.
 
-The rewrite ``crmn_float32_tanh`` (``specialize``, tags ``fast_run`` and
+The rewrite ``crmn_float32_tanh`` (``specialize``, tags ``crmn`` and
 ``cxx_only``, so the JAX and Numba modes keep PyTensor's ``tanh``) replaces
 every float32 ``Elemwise{tanh}`` of a compiled graph by
 ``Elemwise{DoubleExpTanh}`` before elementwise fusion.  The graph a user
@@ -38,9 +35,8 @@ shows ``double_exp_tanh``.  Its Python ``impl`` and gradient are
 import pytensor.scalar as ps
 from pytensor.graph.rewriting.basic import copy_stack_trace, node_rewriter
 from pytensor.tensor.elemwise import Elemwise
-from pytensor.tensor.rewriting.basic import register_specialize
 
-__all__ = ["DoubleExpTanh", "double_exp_tanh", "local_float32_tanh"]
+__all__ = ["DoubleExpTanh", "double_exp_tanh", "local_float32_tanh", "REWRITES"]
 
 _C_SUPPORT = """
 #ifndef CRMN_DOUBLE_EXP_TANH
@@ -88,7 +84,6 @@ scalar_double_exp_tanh = DoubleExpTanh(ps.upgrade_to_float, name="double_exp_tan
 double_exp_tanh = Elemwise(scalar_double_exp_tanh, name="double_exp_tanh")
 
 
-@register_specialize("fast_run", "cxx_only", name="crmn_float32_tanh")
 @node_rewriter([Elemwise])
 def local_float32_tanh(fgraph, node):
     """Elemwise{tanh}(x) -> Elemwise{double_exp_tanh}(x) for a float32 x (C backend only)."""
@@ -100,3 +95,7 @@ def local_float32_tanh(fgraph, node):
     out = double_exp_tanh(node.inputs[0])
     copy_stack_trace(node.outputs, out)
     return [out]
+
+
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
+REWRITES = (("specialize", "crmn_float32_tanh", local_float32_tanh, ("crmn", "cxx_only"), None),)

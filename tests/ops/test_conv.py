@@ -8,7 +8,7 @@ import pytest
 from conv_reference import ref_conv2d, ref_grad_inputs, ref_grad_weights
 from pytensor.gradient import verify_grad
 
-import crmn_legacy  # noqa: F401  (configures floatX and BLAS)
+import crmn_legacy  # noqa: F401
 from crmn_legacy.compile import function, get_mode
 from crmn_legacy.ops import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape
 

@@ -10,7 +10,7 @@
  * Choice of path, read at every call: CRMN_CONV_IMPL=gemm (never direct),
  * direct (direct wherever it applies: float32, AVX2+FMA CPU), anything else /
  * unset = auto (direct for the cases where it measured faster; see
- * crmn_direct_auto_* below and the DECISION section of ops/conv.py).
+ * crmn_direct_auto_* below; measurements in docs/PERFORMANCE.md).
  *
  * Layout of one image in the per-thread padded buffer: C channels of Hp rows;
  * a row holds the sw column phases of the zero-padded row one after the other

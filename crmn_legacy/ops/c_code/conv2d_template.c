@@ -4,9 +4,9 @@
  * conv2d_direct.h (float32 only; CRMN_CONV_IMPL chooses), which return 1 when
  * they did it.
  *
- * crmn_legacy/ops/conv.py instantiates this text twice, replacing DTYPE by
- * float / double, NPYTYPE by NPY_FLOAT32 / NPY_FLOAT64 and GEMM by
- * scipy_cblas_sgemm / scipy_cblas_dgemm.  Layout is NCHW, filters FCkk.
+ * ops/_c_templates.py instantiates this text twice, replacing DTYPE by
+ * float / double and NPYTYPE by NPY_FLOAT32 / NPY_FLOAT64 (CRMN_GEMM_DTYPE is
+ * then scipy_cblas_sgemm / scipy_cblas_dgemm).  Layout is NCHW, filters FCkk.
  *
  * Per image n (P = Ho*Wo, K = C*kh*kw, col = im2col(x[n]) of shape K x P):
  *   forward      y[n]   (F x P) = w (F x K) . col
@@ -122,7 +122,7 @@ static int crmn_conv2d_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *wa, PyAr
         return -1;
     }
     if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
-    if (crmn_prepare_output(y_out, N, F, Ho, Wo, NPYTYPE)) return -1;
+    if (crmn_prepare4(y_out, N, F, Ho, Wo, NPYTYPE)) return -1;
 
     const int K = C * kh * kw, P = Ho * Wo;
     const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
@@ -148,7 +148,7 @@ static int crmn_conv2d_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *wa, PyAr
             crmn_im2col_DTYPE(xn, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, buf);
             col = buf;
         }
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, P, K, 1, w, K, col, P, 0, y + (size_t)n * F * P, P);
+        CRMN_GEMM_DTYPE(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, P, K, 1, w, K, col, P, 0, y + (size_t)n * F * P, P);
     });
     return 0;
 }
@@ -170,7 +170,7 @@ static int crmn_conv2d_gradw_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, in
     }
     if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
     if (crmn_check_out(op, (int)PyArray_DIMS(ga)[2], (int)PyArray_DIMS(ga)[3], Ho, Wo)) return -1;
-    if (crmn_prepare_output(dw_out, F, C, kh, kw, NPYTYPE)) return -1;
+    if (crmn_prepare4(dw_out, F, C, kh, kw, NPYTYPE)) return -1;
 
     const int K = C * kh * kw, P = Ho * Wo;
     const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
@@ -197,7 +197,7 @@ static int crmn_conv2d_gradw_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, in
             crmn_im2col_DTYPE(xn, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, buf);
             col = buf;
         }
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P, 1, gy + (size_t)n * F * P, P, col, P, 1, acc, K);
+        CRMN_GEMM_DTYPE(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P, 1, gy + (size_t)n * F * P, P, col, P, 1, acc, K);
     });
     for (int t = 1; t < nt; ++t) {
         const DTYPE *acc = wsbase + (size_t)t * per + colsz;
@@ -227,7 +227,7 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
     }
     if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
     if (crmn_check_out(op, (int)PyArray_DIMS(ga)[2], (int)PyArray_DIMS(ga)[3], Ho, Wo)) return -1;
-    if (crmn_prepare_output(dx_out, N, C, H, W, NPYTYPE)) return -1;
+    if (crmn_prepare4(dx_out, N, C, H, W, NPYTYPE)) return -1;
 
     const int K = C * kh * kw, P = Ho * Wo;
     const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
@@ -263,7 +263,7 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
                             w[((size_t)(f * C + c) * kh + (kh - 1 - a)) * kw + (kw - 1 - b)];
         CRMN_FOR_IMAGES_DTYPE(N, per_t, {
             crmn_im2col_DTYPE(gy + (size_t)n * F * P, F, Ho, Wo, kh, kw, 1, 1, kh - 1 - ph, kw - 1 - pw, H, W, buf);
-            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, Pi, Kt, 1, wt, Kt, buf, Pi, 0,
+            CRMN_GEMM_DTYPE(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, Pi, Kt, 1, wt, Kt, buf, Pi, 0,
                  dx + (size_t)n * C * H * W, Pi);
         });
         return 0;
@@ -272,7 +272,7 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
     CRMN_FOR_IMAGES_DTYPE(N, per, {
         DTYPE *dxn = dx + (size_t)n * C * H * W;
         DTYPE *col = direct ? dxn : buf;
-        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F, 1, w, K, gy + (size_t)n * F * P, P, 0, col, P);
+        CRMN_GEMM_DTYPE(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F, 1, w, K, gy + (size_t)n * F * P, P, 0, col, P);
         if (!direct) crmn_col2im_DTYPE(col, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, dxn);
     });
     return 0;
@@ -282,36 +282,41 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
 static int crmn_conv2d_fwd_DTYPE(PyArrayObject *x, PyArrayObject *w, PyArrayObject **y, int sh, int sw,
                                  int padh, int padw, crmn_workspace *ws)
 {
-    PyArrayObject *xa = crmn_contiguous(x, NPYTYPE);
-    PyArrayObject *wa = xa ? crmn_contiguous(w, NPYTYPE) : NULL;
-    int ret = wa ? crmn_conv2d_fwd_impl_DTYPE(xa, wa, y, sh, sw, padh, padw, ws) : -1;
-    Py_XDECREF(xa);
-    Py_XDECREF(wa);
+    PyArrayObject *xa, *wa;
+    if (crmn_contig2(x, w, NPYTYPE, &xa, &wa)) return -1;
+    int ret = crmn_conv2d_fwd_impl_DTYPE(xa, wa, y, sh, sw, padh, padw, ws);
+    Py_DECREF(xa);
+    Py_DECREF(wa);
+    return ret;
+}
+
+/* A gradient entry: read the (h, w) pair input, make a and b C-contiguous, run impl, release. */
+typedef int (*crmn_conv2d_grad_impl_DTYPE)(PyArrayObject *, PyArrayObject *, int, int, PyArrayObject **, int, int,
+                                           int, int, crmn_workspace *);
+
+static int crmn_conv2d_grad_entry_DTYPE(crmn_conv2d_grad_impl_DTYPE impl, const char *op, const char *what,
+                                        PyArrayObject *a, PyArrayObject *b, PyArrayObject *pair, PyArrayObject **out,
+                                        int sh, int sw, int padh, int padw, crmn_workspace *ws)
+{
+    npy_int64 hw[2];
+    PyArrayObject *ac, *bc;
+    if (crmn_read_pair(op, what, pair, hw) || crmn_contig2(a, b, NPYTYPE, &ac, &bc)) return -1;
+    int ret = impl(ac, bc, (int)hw[0], (int)hw[1], out, sh, sw, padh, padw, ws);
+    Py_DECREF(ac);
+    Py_DECREF(bc);
     return ret;
 }
 
 static int crmn_conv2d_gradw_DTYPE(PyArrayObject *x, PyArrayObject *gy, PyArrayObject *kshape,
                                    PyArrayObject **dw, int sh, int sw, int padh, int padw, crmn_workspace *ws)
 {
-    npy_int64 khw[2];
-    if (crmn_read_pair("Conv2dGradWeights", "kshape", kshape, khw)) return -1;
-    PyArrayObject *xa = crmn_contiguous(x, NPYTYPE);
-    PyArrayObject *ga = xa ? crmn_contiguous(gy, NPYTYPE) : NULL;
-    int ret = ga ? crmn_conv2d_gradw_impl_DTYPE(xa, ga, (int)khw[0], (int)khw[1], dw, sh, sw, padh, padw, ws) : -1;
-    Py_XDECREF(xa);
-    Py_XDECREF(ga);
-    return ret;
+    return crmn_conv2d_grad_entry_DTYPE(crmn_conv2d_gradw_impl_DTYPE, "Conv2dGradWeights", "kshape", x, gy, kshape,
+                                        dw, sh, sw, padh, padw, ws);
 }
 
 static int crmn_conv2d_gradi_DTYPE(PyArrayObject *w, PyArrayObject *gy, PyArrayObject *ishape,
                                    PyArrayObject **dx, int sh, int sw, int padh, int padw, crmn_workspace *ws)
 {
-    npy_int64 hw[2];
-    if (crmn_read_pair("Conv2dGradInputs", "ishape", ishape, hw)) return -1;
-    PyArrayObject *wa = crmn_contiguous(w, NPYTYPE);
-    PyArrayObject *ga = wa ? crmn_contiguous(gy, NPYTYPE) : NULL;
-    int ret = ga ? crmn_conv2d_gradi_impl_DTYPE(wa, ga, (int)hw[0], (int)hw[1], dx, sh, sw, padh, padw, ws) : -1;
-    Py_XDECREF(wa);
-    Py_XDECREF(ga);
-    return ret;
+    return crmn_conv2d_grad_entry_DTYPE(crmn_conv2d_gradi_impl_DTYPE, "Conv2dGradInputs", "ishape", w, gy, ishape,
+                                        dx, sh, sw, padh, padw, ws);
 }

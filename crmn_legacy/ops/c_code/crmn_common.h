@@ -1,6 +1,6 @@
-/* crmn_common.h -- helpers shared by the elementwise-style C Ops (batch norm, channel, pooling).
+/* crmn_common.h -- helpers shared by every C Op of crmn_legacy.
  *
- * ops/_c_templates.py puts this text first in every such Op's support code.
+ * ops/_c_templates.py puts this text first in every Op's support code.
  */
 #ifndef CRMN_COMMON_H
 #define CRMN_COMMON_H
@@ -9,6 +9,9 @@
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
+#define CRMN_THREAD_ID() omp_get_thread_num()
+#else
+#define CRMN_THREAD_ID() 0
 #endif
 
 /* A C-contiguous aligned array of the given type (new reference), or NULL with an error set. */
@@ -27,6 +30,38 @@ static int crmn_prepare(PyArrayObject **out, int nd, const npy_intp *dims, int t
     Py_XDECREF(*out);
     *out = (PyArrayObject *)PyArray_EMPTY(nd, (npy_intp *)dims, typenum, 0);
     return *out == NULL ? -1 : 0;
+}
+
+/* Make *out a C-contiguous writeable 4-D array (d0, d1, d2, d3), reusing it when possible. */
+static int crmn_prepare4(PyArrayObject **out, npy_intp d0, npy_intp d1, npy_intp d2, npy_intp d3, int typenum)
+{
+    const npy_intp dims[4] = {d0, d1, d2, d3};
+    return crmn_prepare(out, 4, dims, typenum);
+}
+
+/* C-contiguous copies (new references) of a and b, or -1 with an error set and nothing held. */
+static int crmn_contig2(PyArrayObject *a, PyArrayObject *b, int typenum, PyArrayObject **a_out,
+                        PyArrayObject **b_out)
+{
+    *a_out = crmn_contig(a, typenum);
+    *b_out = *a_out ? crmn_contig(b, typenum) : NULL;
+    if (*b_out == NULL) {
+        Py_XDECREF(*a_out);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read an int64 vector of length 2 (a kshape / ishape input). */
+static int crmn_read_pair(const char *op, const char *what, PyArrayObject *v, npy_int64 out[2])
+{
+    if (PyArray_NDIM(v) != 1 || PyArray_DIMS(v)[0] != 2 || PyArray_TYPE(v) != NPY_INT64) {
+        PyErr_Format(PyExc_ValueError, "%s: %s must be an int64 vector of length 2", op, what);
+        return -1;
+    }
+    out[0] = *(npy_int64 *)PyArray_GETPTR1(v, 0);
+    out[1] = *(npy_int64 *)PyArray_GETPTR1(v, 1);
+    return 0;
 }
 
 /* OpenMP threads for `units` independent units of `work` elements in all: one when tiny. */

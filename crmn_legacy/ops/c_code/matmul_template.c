@@ -46,8 +46,8 @@ static int crmn_matmul_DTYPE(PyArrayObject *a_in, PyArrayObject *b_in, int ta, i
         if (nt > 1 && big / nt < 16) nt = 1;
         int saved = 0;
         if (nt > 1) {
-            saved = CRMN_MM_BLAS_GET_THREADS();
-            CRMN_MM_BLAS_SET_THREADS(1);
+            saved = CRMN_BLAS_GET_THREADS();
+            CRMN_BLAS_SET_THREADS(1);
         }
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
@@ -69,7 +69,7 @@ static int crmn_matmul_DTYPE(PyArrayObject *a_in, PyArrayObject *b_in, int ta, i
                 }
             }
         }
-        if (nt > 1) CRMN_MM_BLAS_SET_THREADS(saved);
+        if (nt > 1) CRMN_BLAS_SET_THREADS(saved);
     }
     ret = 0;
 done:

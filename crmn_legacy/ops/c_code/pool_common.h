@@ -22,15 +22,4 @@ static int crmn_pool_check_size(PyArrayObject *a, int p)
     return 0;
 }
 
-static int crmn_pool_read_pair(PyArrayObject *v, npy_int64 out[2])
-{
-    if (PyArray_NDIM(v) != 1 || PyArray_DIMS(v)[0] != 2 || PyArray_TYPE(v) != NPY_INT64) {
-        PyErr_SetString(PyExc_ValueError, "MeanPoolGrad: ishape must be an int64 vector of length 2");
-        return -1;
-    }
-    out[0] = *(npy_int64 *)PyArray_GETPTR1(v, 0);
-    out[1] = *(npy_int64 *)PyArray_GETPTR1(v, 1);
-    return 0;
-}
-
 #endif /* CRMN_POOL_COMMON_H */

@@ -56,7 +56,7 @@ static int crmn_meanpool_fwd_DTYPE(PyArrayObject *x_in, int p, PyArrayObject **y
 static int crmn_meanpool_grad_DTYPE(PyArrayObject *gy_in, PyArrayObject *ishape, int p, PyArrayObject **dx_out)
 {
     npy_int64 hw[2];
-    if (crmn_pool_read_pair(ishape, hw)) return -1;
+    if (crmn_read_pair("MeanPoolGrad", "ishape", ishape, hw)) return -1;
     PyArrayObject *ga = crmn_contig(gy_in, NPYTYPE);
     if (ga == NULL) return -1;
     if (crmn_pool_check4(ga, "MeanPoolGrad", "output gradient")) {

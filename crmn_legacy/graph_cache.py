@@ -16,9 +16,9 @@ Soundness
   name; shared variable: type, name, *not* its value; constant: type and the
   bytes of its value), the outputs and which shared variable each update
   writes -- plus the mode (linker, rewrite query), the names of every rewrite
-  registered in PyTensor's ``optdb`` (importing :mod:`crmn_legacy.ops`
-  registers ours: a graph rewritten before that import must not be reused
-  after it), the PyTensor and NumPy
+  registered in PyTensor's ``optdb`` (:func:`crmn_legacy.compile.register_rewrites`
+  adds ours, a user's import may add others: a graph rewritten before must
+  not be reused after), the PyTensor and NumPy
   versions, ``floatX``, ``openmp`` (the rewrites build Elemwise Ops with it)
   and this file's cache format.  Two graphs with the same
   key compute the same function of their inputs and shared values, so the
@@ -35,39 +35,21 @@ Soundness
 The cache directory is ``cache_dir``, else ``$CRMN_GRAPH_CACHE``, else
 ``~/.cache/crmn_legacy/graphs``; ``CRMN_GRAPH_CACHE=off`` disables it.
 
-Stored layout (``CACHE_FORMAT = 6``; 4 to 6: same layout as 3, bumped for the in-place bias rewrite, the
-bias-before-BatchNorm rewrites and the float32 tanh rewrite)
------------------------------------
+Stored layout
+-------------
 An entry is two pickles: the key-description numbers (see :func:`graph_key`'s
 ``ids``) of the compiled function's inputs, in ``FunctionMaker`` order, which
 a hit uses to find the caller's own explicit and shared variables without
 cloning the graph (:func:`_direct_args`, :func:`_hit_ins`); then the rewritten
-``FunctionGraph``'s ``__dict__`` *without its Features* (:func:`_graph_state`): they only serve rewriting, each holds maps
-over the whole graph, and a loaded graph carrying a Supervisor made
-PyTensor's ``Supervisor.on_attach`` format the whole graph into an
-``AlreadyThere`` message.  On load, ``FunctionMaker(..., accept_inplace=True)``
-attaches a fresh DestroyHandler (rebuilt from the graph's nodes) and
-Supervisor, so the VM linker orders in-place Ops after the readers of what
-they overwrite exactly as after a fresh compile.
-
-Cost of a hit (ResNet-134 training step, 2,236 nodes, cProfile; the default
-mode of :mod:`crmn_legacy.compile`)
-----------------------------------------------------------------------------
-Format 1 (whole ``FunctionGraph`` with Features, 17 MB): 15.4 s, 14.2 s
-unprofiled (load 2.7): unpickling 3.6 s, cloning the graph for the key
-(``construct_function_ins_and_outs``) 1.5 s, ``FunctionMaker`` 1.5 s (1.0 s
-of it the ``AlreadyThere`` message), linking 8.4 s.  Format 2 (no
-Features, 13.5 MB): 12.6 s unprofiled (load 2.7).  Format 3 (no clone on a
-hit, 13.2 MB): ``python -m crmn_legacy bench --model resnet --depth 134
---width 1 --steps 5 --compile-only --json`` in a second process: compile
-8.5 s and 9.7 s (build 6.7 s; load 1.8-1.9), after a cold compile of 43.2 s;
-at commit c61473a (2,147 nodes): 8.1 s and 8.7 s (load 2.3-2.4), cold 44.2 s.  What remains is PyTensor's, per process and per
-node: linking (``VMLinker.make_all``: one ``CLinker`` + ``cmodule_key`` per
-node, 5-7 s; the compiledir's ``ModuleCache.refresh`` 1.7 s, more when another
-process holds the compile lock; ``input not in fgraph.outputs`` over ~1,300
-outputs for every node, 1.1 s), unpickling (2.7 s, a third of it rebuilding
-the inner graphs of fused ``Composite`` Ops) and the clone for the key
-(1.5-2.9 s).  A linked function holds C thunks and cannot be stored.
+``FunctionGraph``'s ``__dict__`` without its Features (:func:`_graph_state`).
+On load, ``FunctionMaker(..., accept_inplace=True)`` attaches a fresh
+DestroyHandler (rebuilt from the graph's nodes) and Supervisor, so the VM
+linker orders in-place Ops after the readers of what they overwrite exactly
+as after a fresh compile.  Entries are written atomically
+(:func:`crmn_legacy.utils.atomic_write_bytes`).  A hit on a ResNet-134
+training step takes about 9 s instead of a cold compile's 45; what remains is
+PyTensor's linking and unpickling (cost breakdown and the history of
+``CACHE_FORMAT``: ``docs/PERFORMANCE.md``).
 """
 
 import hashlib
@@ -76,7 +58,6 @@ import os
 import pathlib
 import pickle
 import sys
-import tempfile
 import warnings
 
 import numpy as np
@@ -86,6 +67,8 @@ from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.features import Feature
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import io_toposort
+
+from .utils import atomic_write_bytes, atomic_write_text
 
 __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
 
@@ -226,7 +209,7 @@ def graph_key(explicit, outputs, update_pairs, mode, ids=None):
     put("outputs " + ",".join(str(ids[v]) for v in outputs))
     put("updates " + ",".join(f"{ids[s]}<-{ids[n]}" for s, n in update_pairs))
     if lines is not None:
-        pathlib.Path(debug).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        atomic_write_text(debug, "\n".join(lines) + "\n")
     return h.hexdigest()
 
 
@@ -464,9 +447,7 @@ def cached_function(inputs, outputs, updates=None, mode=None, cache_dir=None, **
         pickle.dump([ids[v] for v in roots], buf, protocol=pickle.HIGHEST_PROTOCOL)
         _Pickler(buf, roots).dump(_graph_state(maker.fgraph))
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp.write(buf.getvalue())
-        os.replace(tmp.name, path)
+        atomic_write_bytes(path, buf.getvalue())
     except Exception as exc:  # noqa: BLE001 -- caching is an optimisation only
         warnings.warn(f"crmn_legacy graph cache: cannot store {path} ({type(exc).__name__}: {exc})", stacklevel=2)
     return fn

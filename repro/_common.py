@@ -25,6 +25,14 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as `python repro/x.py` from a checkout
     sys.path.insert(0, str(REPO))
 
+import crmn_legacy  # noqa: E402
+from crmn_legacy._cli import ArgumentParser, one_line_errors  # noqa: E402
+
+# The repro scripts are programs: float32, OpenMP, OpenBLAS threads before anything compiles, and bad input
+# (a missing or unwritable file, a full disk, an invalid setting) ends a run with one line, not a traceback.
+crmn_legacy.configure()
+one_line_errors()
+
 #: What each budget means for a training row.  ``train_subset``: training images
 #: used (None = all); ``epochs``: cap per phase; ``time_limit``: seconds per phase;
 #: ``stand_in_depth``: smoke runs replace the model's depth with this (n=1),
@@ -52,8 +60,8 @@ BUDGETS = {
 
 def base_parser(name, description):
     """base_parser(name, description) -> argparse.ArgumentParser with the options every script shares."""
-    p = argparse.ArgumentParser(prog=f"python repro/{name}.py", description=description,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog=f"python repro/{name}.py", description=description,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", choices=sorted(BUDGETS), default="cpu",
                    help="how much training each row gets (default: cpu). " +
                         "; ".join(f"{k}: {v['note']}" for k, v in BUDGETS.items()).replace("%", "%%"))
@@ -176,9 +184,9 @@ def rewrite_section(results_md, name, body):
         text = head + block + tail
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from crmn_legacy.utils import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def fmt(value, spec):
@@ -201,12 +209,13 @@ def find_data(dataset, data_dir=None, dataset_file=None):
     """
     if dataset_file:
         return f"fixture file {dataset_file} (standing in for {dataset})", None
-    from crmn_legacy.datasets.paths import OFFICIAL_NAMES, data_dir as resolve, find_datasets
+    from crmn_legacy.datasets import get_dataset
+    from crmn_legacy.datasets.paths import data_dir as resolve, find_datasets
 
     where = find_datasets(data_dir)[dataset]
     if where is None:
         return None, (f"{dataset}: not found under {resolve(data_dir)} (looked for "
-                      f"{', '.join(OFFICIAL_NAMES[dataset])}).  Get it with `python -m crmn_legacy fetch "
+                      f"{', '.join(get_dataset(dataset).official_names)}).  Get it with `python -m crmn_legacy fetch "
                       f"{dataset}`, or point --data-dir / $CRMN_DATA_DIR at a folder holding it "
                       "(see data/README.md).  Training columns are left empty.")
     from crmn_legacy.datasets import load_dataset

@@ -1,5 +1,8 @@
 """Datasets of the paper: CIFAR-10, CIFAR-100, SVHN in their official formats, with the paper's preprocessing.
 
+Each dataset is one loader module that ends with one :func:`register_dataset`
+call (:mod:`~crmn_legacy.datasets.registry`); :func:`dataset_names` lists them.
+
 Loaders return :class:`DatasetSplits`, a dict ``{split: (X uint8 (N, 3, 32, 32),
 y int64 (N,))}`` with keys "train", "test" (SVHN also "extra").
 
@@ -19,27 +22,26 @@ from .preprocessing import (
     paper_preprocessing, subtract_mean, to_unit_range,
 )
 from .splits import make_splits, split_validation, svhn_validation_split, validation_indices
+from .registry import Dataset, get as get_dataset, names as dataset_names, register as register_dataset
 from .splitsdict import DatasetSplits
 from .svhn import load_svhn
 
 __all__ = [
-    "load_cifar10", "load_cifar100", "load_svhn", "load_dataset", "DATASETS", "DatasetSplits",
+    "load_cifar10", "load_cifar100", "load_svhn", "load_dataset", "dataset_names", "get_dataset", "register_dataset",
+    "Dataset", "DatasetSplits",
     "DatasetError", "ChecksumError", "ChecksumWarning", "ARCHIVE_MD5", "MEMBER_MD5", "data_dir",
     "to_unit_range", "compute_mean_pixel", "subtract_mean", "global_contrast_normalize", "pad_and_random_crop",
     "RandomCrop", "Standardize", "paper_preprocessing",
     "validation_indices", "split_validation", "svhn_validation_split", "make_splits", "MinibatchIterator",
 ]
 
-DATASETS = {"cifar10": load_cifar10, "cifar100": load_cifar100, "svhn": load_svhn}
 
 
 def load_dataset(name, root=None, verify="warn", **kwargs):
-    """load_dataset(name, root=None, verify="warn", **kwargs) -- load "cifar10", "cifar100" or "svhn" by name.
+    """load_dataset(name, root=None, verify="warn", **kwargs) -- load a registered dataset by name.
 
-    ``name`` is case-insensitive and may be spelled "CIFAR-10", "cifar_100", ...;
+    ``name`` is one of :func:`dataset_names` (``"cifar10"``, ``"cifar100"``,
+    ``"svhn"``), case-insensitive and may be spelled "CIFAR-10", "cifar_100", ...;
     ``kwargs`` go to the loader (``extra=False`` for SVHN).
     """
-    key = str(name).lower().replace("-", "").replace("_", "")
-    if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
-    return DATASETS[key](root, verify=verify, **kwargs)
+    return get_dataset(name).load(root, verify=verify, **kwargs)

@@ -29,6 +29,7 @@ import numpy as np
 from .checksums import ARCHIVE_MD5, MEMBER_MD5, check_md5s, check_verify_mode, md5_bytes, md5_file
 from .errors import DatasetError
 from .paths import find_dataset
+from .registry import Dataset, register
 from .safe_pickle import load_pickle
 from .splitsdict import DatasetSplits
 from .validate import check_images, check_labels
@@ -206,3 +207,10 @@ def _load(spec, root, verify):
             coarse[split] = np.concatenate([p[2] for p in parts])
     return DatasetSplits(splits, spec["name"], spec["labels"][1], label_names=label_names,
                          coarse=coarse or None, coarse_label_names=coarse_names, source=path, official=official)
+
+
+_URL = "https://www.cs.toronto.edu/~kriz/"
+register(Dataset("cifar10", "CIFAR-10", load_cifar10, (CIFAR10_SPEC["folder"], CIFAR10_SPEC["archive"]),
+                 (_URL + CIFAR10_SPEC["archive"],), preprocessing="mean"))
+register(Dataset("cifar100", "CIFAR-100", load_cifar100, (CIFAR100_SPEC["folder"], CIFAR100_SPEC["archive"]),
+                 (_URL + CIFAR100_SPEC["archive"],), preprocessing="mean"))

@@ -9,30 +9,21 @@ connection fails within ``timeout`` seconds and the error says which file to
 download by hand and where to put it.
 """
 
-import argparse
-import os
 import shutil
 import sys
 import tarfile
 import urllib.error
 import urllib.request
 
+from .._cli import ArgumentParser, fail
+from ..utils import atomic_writer, os_error_text
+from . import registry
 from .checksums import ARCHIVE_MD5, md5_file
 from .errors import DatasetError
 from .paths import DATA_DIR_ENV
 from .paths import data_dir as _resolve
 
-__all__ = ["SOURCES", "fetch", "main"]
-
-_CIFAR = "https://www.cs.toronto.edu/~kriz/"
-_SVHN = "http://ufldl.stanford.edu/housenumbers/"
-
-SOURCES = {
-    "cifar10": [_CIFAR + "cifar-10-python.tar.gz"],
-    "cifar100": [_CIFAR + "cifar-100-python.tar.gz"],
-    "svhn": [_SVHN + "train_32x32.mat", _SVHN + "test_32x32.mat", _SVHN + "extra_32x32.mat"],
-}
-"""dict: dataset -> official URLs."""
+__all__ = ["fetch", "main"]
 
 
 def _manual_hint(url, target):
@@ -41,9 +32,8 @@ def _manual_hint(url, target):
 
 
 def _download(url, target, timeout, progress):
-    part = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_writer(target) as out:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             while True:
@@ -58,10 +48,8 @@ def _download(url, target, timeout, progress):
         if progress:
             print(file=sys.stderr)
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        part.unlink(missing_ok=True)
         reason = getattr(exc, "reason", exc)
         raise DatasetError(f"{target.name}: cannot download {url} ({reason}). {_manual_hint(url, target)}") from None
-    os.replace(part, target)
 
 
 def _extract(archive, folder):
@@ -77,7 +65,8 @@ def fetch(dataset, data_dir=None, timeout=10.0, extract=True, progress=True, sou
 
     Parameters
     ----------
-    dataset : {"cifar10", "cifar100", "svhn"}
+    dataset : str
+        A registered dataset (:func:`~crmn_legacy.datasets.registry.names`).
     data_dir : str or os.PathLike, optional
         Target folder (created if needed); default :func:`~crmn_legacy.datasets.paths.data_dir` ``()``.
     timeout : float
@@ -87,7 +76,7 @@ def fetch(dataset, data_dir=None, timeout=10.0, extract=True, progress=True, sou
     progress : bool
         Print progress to stderr.
     sources : dict, optional
-        Replaces :data:`SOURCES` (tests, mirrors).
+        ``{dataset: [url, ...]}`` replacing the registered official URLs (tests, mirrors).
 
     Returns
     -------
@@ -99,8 +88,9 @@ def fetch(dataset, data_dir=None, timeout=10.0, extract=True, progress=True, sou
     DatasetError
         Download failure (saying which file to put where) or MD5 mismatch.
     """
-    key = dataset.lower().replace("-", "").replace("_", "")
-    sources = SOURCES if sources is None else sources
+    key = registry.canonical_name(dataset)
+    if sources is None:
+        sources = {name: registry.get(name).sources for name in registry.names()}
     if key not in sources:
         raise DatasetError(f"unknown dataset {dataset!r}; expected one of {', '.join(sources)}")
     folder = _resolve(data_dir)
@@ -139,19 +129,22 @@ def main(argv=None):
     int
         0 on success, 1 on failure (the reason printed to stderr).
     """
-    parser = argparse.ArgumentParser(prog="python -m crmn_legacy fetch",
-                                     description="Download and verify a dataset from its official site.")
-    parser.add_argument("dataset", choices=sorted(SOURCES), help="dataset to download")
+    parser = ArgumentParser(prog="python -m crmn_legacy fetch",
+                            description="Download and verify a dataset from its official site.")
+    parser.add_argument("dataset", choices=registry.names(), help="dataset to download")
     parser.add_argument("--data-dir", default=None,
                         help=f"target folder (default: ${DATA_DIR_ENV}, else <repo>/data)")
     parser.add_argument("--timeout", type=float, default=10.0, help="network timeout in seconds (default 10)")
     parser.add_argument("--no-extract", action="store_true", help="keep CIFAR archives packed")
     args = parser.parse_args(argv)
+    if not args.timeout > 0:
+        parser.error(f"--timeout must be > 0 seconds, got {args.timeout:g}")
     try:
         files = fetch(args.dataset, args.data_dir, timeout=args.timeout, extract=not args.no_extract)
     except DatasetError as exc:
-        print(f"fetch: error: {exc}", file=sys.stderr)
-        return 1
+        return fail(parser.prog, exc, code=1)
+    except OSError as exc:  # e.g. the data folder's disk is full (the partial download is removed)
+        return fail(parser.prog, os_error_text(exc), code=1)
     print(f"{args.dataset}: {len(files)} file(s) verified in {files[0].parent}")
     return 0
 

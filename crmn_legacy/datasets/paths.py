@@ -9,7 +9,7 @@ Resolution order (first that is given wins):
 
 Inside that folder each dataset is looked up under its official names
 (``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``, ...).  Symbolic links
-are followed, so ``ln -s ../shared/data/cifar-10-batches-py data/`` makes a copy
+are followed, so ``ln -s /path/to/copy/cifar-10-batches-py data/`` makes a copy
 elsewhere visible.
 """
 
@@ -18,19 +18,12 @@ import pathlib
 
 from .errors import DatasetError
 
-__all__ = ["DATA_DIR_ENV", "REPO_ROOT", "OFFICIAL_NAMES", "default_data_dir", "data_dir", "find_dataset",
+__all__ = ["DATA_DIR_ENV", "REPO_ROOT", "default_data_dir", "data_dir", "find_dataset",
            "find_datasets"]
 
 DATA_DIR_ENV = "CRMN_DATA_DIR"
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-#: Official file/folder names of each dataset, in order of preference.
-OFFICIAL_NAMES = {
-    "cifar10": ("cifar-10-batches-py", "cifar-10-python.tar.gz"),
-    "cifar100": ("cifar-100-python", "cifar-100-python.tar.gz"),
-    "svhn": ("train_32x32.mat", "svhn/train_32x32.mat", "test_32x32.mat", "svhn/test_32x32.mat"),
-}
 
 
 def default_data_dir():
@@ -108,13 +101,15 @@ def find_dataset(root, names, dataset):
 def find_datasets(data_dir=None):
     """find_datasets(data_dir=None) -> dict name -> pathlib.Path or None: which datasets are where.
 
-    Looks in :func:`data_dir` ``(data_dir)`` under :data:`OFFICIAL_NAMES`
-    (what ``python -m crmn_legacy doctor`` reports).
+    Looks in :func:`data_dir` ``(data_dir)`` for each registered dataset's
+    official names (what ``python -m crmn_legacy doctor`` reports).
     """
+    from . import registry
+
     found = {}
-    for name, names in OFFICIAL_NAMES.items():
+    for name in registry.names():
         try:
-            found[name] = find_dataset(data_dir, names, name)
+            found[name] = find_dataset(data_dir, registry.get(name).official_names, name)
         except DatasetError:
             found[name] = None
     return found

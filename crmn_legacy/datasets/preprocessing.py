@@ -239,7 +239,8 @@ def paper_preprocessing(dataset, X_train, mean_mode="per_channel"):
 
     Parameters
     ----------
-    dataset : {"cifar10", "cifar100", "svhn"}
+    dataset : str
+        A registered dataset; its ``preprocessing`` (:mod:`~crmn_legacy.datasets.registry`) picks the recipe.
     X_train : numpy.ndarray uint8 (N, 3, 32, 32)
         The images trained on (after removing the validation subset); used for
         the CIFAR mean pixel only.
@@ -252,9 +253,8 @@ def paper_preprocessing(dataset, X_train, mean_mode="per_channel"):
         CIFAR: ``Standardize(mean=compute_mean_pixel(X_train, mean_mode))``;
         SVHN: ``Standardize(gcn=True)`` (no mean subtraction: GCN centres each image).
     """
-    name = dataset.lower().replace("-", "")
-    if name in ("cifar10", "cifar100"):
-        return Standardize(mean=compute_mean_pixel(X_train, mean_mode))
-    if name == "svhn":
+    from .registry import get
+
+    if get(dataset).preprocessing == "gcn":
         return Standardize(gcn=True)
-    raise ValueError(f"unknown dataset {dataset!r}; expected cifar10, cifar100 or svhn")
+    return Standardize(mean=compute_mean_pixel(X_train, mean_mode))

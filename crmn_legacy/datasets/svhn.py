@@ -18,6 +18,7 @@ import scipy.io
 from .checksums import ARCHIVE_MD5, check_md5s, check_verify_mode, md5_file
 from .errors import DatasetError
 from .paths import data_dir
+from .registry import Dataset, register
 from .splitsdict import DatasetSplits
 from .validate import check_images, check_labels
 
@@ -106,3 +107,9 @@ def load_svhn(root=None, verify="warn", extra=True):
     splits = {s: read_svhn_mat(folder / SVHN_FILES[s]) for s in wanted}
     return DatasetSplits(splits, "svhn", 10, label_names=[str(d) for d in range(10)], source=folder,
                          official=official)
+
+
+_URL = "http://ufldl.stanford.edu/housenumbers/"
+register(Dataset("svhn", "SVHN", load_svhn,
+                 tuple(f"{d}{SVHN_FILES[s]}" for s in ("train", "test") for d in ("", "svhn/")),
+                 tuple(_URL + SVHN_FILES[s] for s in ("train", "test", "extra")), preprocessing="gcn"))

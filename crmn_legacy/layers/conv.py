@@ -44,9 +44,11 @@ def pad_amount(pad, filter_size):
 
 def conv_output_length(length, filter_size, stride, pad):
     """conv_output_length(length, filter_size, stride, pad) -> (length + 2 pad - filter_size) // stride + 1."""
+    from ..ops.conv_numpy import out_size  # the one formula, shared with the Ops
+
     if length is None:
         return None
-    out = (length + 2 * pad - filter_size) // stride + 1
+    out = out_size(length, filter_size, stride, pad)
     if out <= 0:
         raise ValueError(
             f"convolution of size {filter_size} (stride {stride}, pad {pad}) does not fit input length {length}"

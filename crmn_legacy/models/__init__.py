@@ -19,6 +19,8 @@ Depth conventions (``depth_convention=``)
                     He's count).  :data:`PAPER_CONFIGS` records it.
 """
 
+import inspect
+
 from ..layers import count_params
 from .crmn import crmn
 from .resnet import INPUT_SHAPE, MEMORIES, VARIANTS, residual_network, resnet, stage_widths
@@ -87,6 +89,10 @@ def build_model(arch, depth, width, num_classes=100, depth_convention="he", **op
     """
     if arch not in ARCHS:
         raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    known = set(inspect.signature(residual_network).parameters) - {"n", "k", "num_classes"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"unknown model option(s) {', '.join(unknown)}; the options are {', '.join(sorted(known))}")
     n = blocks_per_stage(depth, options.get("variant", "standard"), depth_convention)
     builder = resnet if arch == "resnet" else crmn
     return builder(n, width, num_classes=num_classes, **options)

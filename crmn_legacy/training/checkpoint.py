@@ -37,20 +37,21 @@ Groups and datasets::
         history             list of the finished epochs' log records (rewrites the log on resume)
         status              {"finished": bool, "stop_reason": str or null, ...}
 
-Atomicity: the file is written to ``.<name>.tmp-<pid>`` in the same folder, flushed and
-``fsync``-ed, then ``os.replace``-d over ``path`` (atomic on POSIX) and the folder is
-``fsync``-ed; a crash at any point leaves either the old or the new checkpoint, never a torn one.
+Atomicity: written with :func:`crmn_legacy.utils.atomic_writer` (a temporary file in the
+same folder, ``fsync``, ``os.replace``): a crash or a full disk at any point leaves either the
+old or the new checkpoint, never a torn one; a failed write raises :class:`CheckpointError`.
 """
 
 import datetime
 import json
-import os
 import pathlib
 import platform
 from collections import OrderedDict
 
 import h5py
 import numpy as np
+
+from ..utils import atomic_writer, os_error_text
 
 __all__ = [
     "FORMAT",
@@ -132,23 +133,11 @@ def _read_named_arrays(group):
     return OrderedDict((n, group[n][()]) for n in names)
 
 
-def _fsync_dir(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(path, params, velocities, meta, state, config, preprocessing=None):
     """save_checkpoint(path, params, velocities, meta, state, config, preprocessing=None) -> pathlib.Path
 
-    Write a checkpoint atomically (temporary file, fsync, ``os.replace``).
+    Write a checkpoint atomically (module docstring); :class:`CheckpointError` when it cannot be
+    written (the previous file at ``path``, if any, is left as it was).
 
     Parameters
     ----------
@@ -171,9 +160,8 @@ def save_checkpoint(path, params, velocities, meta, state, config, preprocessing
     missing = [k for k in _META_KEYS if k not in meta]
     if missing:
         raise ValueError(f"checkpoint meta lacks {missing}")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w+b") as fh:
+        with atomic_writer(path, "w+b") as fh:
             with h5py.File(fh, "w") as f:
                 f.attrs["format"] = FORMAT
                 f.attrs["format_version"] = FORMAT_VERSION
@@ -195,14 +183,11 @@ def save_checkpoint(path, params, velocities, meta, state, config, preprocessing
                 s = f.create_group("state")
                 for k, v in state.items():
                     s.create_dataset(k, data=json.dumps(v), dtype=h5py.string_dtype("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    except OSError as exc:  # a full disk, a vanished folder, ...
+        kept = f"; the previous {path.name} is kept" if path.exists() else ""
+        raise CheckpointError(f"cannot write the checkpoint {path}: {os_error_text(exc)}{kept}") from None
     return path
+
 
 
 def load_checkpoint(path):
@@ -223,20 +208,29 @@ def load_checkpoint(path):
     with f:
         if f.attrs.get("format") != FORMAT:
             raise CheckpointError(f"{path} is not a crmn_legacy checkpoint (format={f.attrs.get('format')!r})")
-        if int(f.attrs["format_version"]) > FORMAT_VERSION:
-            raise CheckpointError(f"{path} has format_version {f.attrs['format_version']}, "
-                                  f"this crmn_legacy reads up to {FORMAT_VERSION}")
-        attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
-        meta = {k: attrs[k] for k in _META_KEYS}
-        params = _read_named_arrays(f["params"])
-        velocities = _read_named_arrays(f["velocities"]) if "velocities" in f else None
-        prep = {}
-        for k, v in f["preprocessing"].attrs.items():
-            prep[k] = v.item() if isinstance(v, np.generic) else v
-        for k in f["preprocessing"]:
-            prep[k] = f["preprocessing"][k][()]
-        state = {k: json.loads(f["state"][k].asstr()[()]) for k in f["state"]}
-        config = json.loads(attrs["config"])
+        try:
+            return _read_checkpoint(f, path)
+        except (KeyError, ValueError, TypeError, OSError) as exc:  # a missing group, bad JSON, a truncated dataset
+            raise CheckpointError(f"{path} is a damaged crmn_legacy checkpoint ({type(exc).__name__}: {exc})") \
+                from None
+
+
+def _read_checkpoint(f, path):
+    """The :class:`Checkpoint` in the open crmn_legacy HDF5 file ``f``."""
+    if int(f.attrs["format_version"]) > FORMAT_VERSION:
+        raise CheckpointError(f"{path} has format_version {f.attrs['format_version']}, "
+                              f"this crmn_legacy reads up to {FORMAT_VERSION}")
+    attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
+    meta = {k: attrs[k] for k in _META_KEYS}
+    params = _read_named_arrays(f["params"])
+    velocities = _read_named_arrays(f["velocities"]) if "velocities" in f else None
+    prep = {}
+    for k, v in f["preprocessing"].attrs.items():
+        prep[k] = v.item() if isinstance(v, np.generic) else v
+    for k in f["preprocessing"]:
+        prep[k] = f["preprocessing"][k][()]
+    state = {k: json.loads(f["state"][k].asstr()[()]) for k in f["state"]}
+    config = json.loads(attrs["config"])
     return Checkpoint(params, velocities, meta, state, config, prep, attrs)
 
 

@@ -16,7 +16,7 @@ Examples::
 
     # a small CPU run: CRMN n=1, k=1 on 5,000 CIFAR-10 images for 30 minutes
     python -m crmn_legacy train --model crmn --depth 8 --width 1 --dataset cifar10 \\
-        --data-dir ../shared/data --train-subset 5000 --val-subset 1000 --test-subset 2000 \\
+        --data-dir data --train-subset 5000 --val-subset 1000 --test-subset 2000 \\
         --time-limit 30m --phase select --out runs/cpu-crmn8
 
     # continue it after a crash or kill
@@ -31,6 +31,9 @@ import pathlib
 import re
 import sys
 
+from .._cli import ArgumentParser, fail, positive_int
+from ..datasets.registry import names as dataset_names
+from ..utils import os_error_text
 from .config import RESUMABLE_OVERRIDES, TrainConfig
 
 __all__ = ["main_train", "main_evaluate", "main_export", "build_train_parser", "build_evaluate_parser",
@@ -53,15 +56,20 @@ def parse_duration(text):
     return 3600 * h + 60 * m + sec
 
 
+def _number_list(text, convert, what):
+    """The comma-separated ``convert`` -ed numbers of ``text``; ArgumentTypeError naming ``what`` when bad or empty."""
+    try:
+        values = [convert(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of {what}: {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"empty list of {what}")
+    return values
+
+
 def parse_lr_schedule(text):
     """parse_lr_schedule(text) -> list of floats: ``"0.1,0.01,0.001"``."""
-    try:
-        rates = [float(r) for r in str(text).split(",") if r.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of learning rates: {text!r}")
-    if not rates:
-        raise argparse.ArgumentTypeError("empty learning-rate schedule")
-    return rates
+    return _number_list(text, float, "learning rates")
 
 
 def parse_replay_schedule(text):
@@ -75,13 +83,7 @@ def parse_replay_schedule(text):
 
 def parse_epoch_counts(text):
     """parse_epoch_counts(text) -> list of ints: ``"15,4,1"`` (one per learning rate)."""
-    try:
-        counts = [int(e) for e in str(text).split(",") if e.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of epoch counts: {text!r}")
-    if not counts:
-        raise argparse.ArgumentTypeError("empty list of epoch counts")
-    return counts
+    return _number_list(text, int, "epoch counts")
 
 
 def _model_option(text):
@@ -97,7 +99,7 @@ def _model_option(text):
 
 def build_train_parser():
     """build_train_parser() -> argparse.ArgumentParser for ``train``."""
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m crmn_legacy train", argument_default=argparse.SUPPRESS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train a ResNet or CRMN with the protocol of section 4 of Moniz & Pal (2016): SGD, momentum "
@@ -121,7 +123,7 @@ def build_train_parser():
                         "variant=\"preact\", conv_bias=false); keys of the LSTM go to it (b_f=-1 sets the "
                         "forget-gate bias, outgate_nonlinearity=\"tanh\" the prose's output gate); repeatable")
     d = p.add_argument_group("data")
-    d.add_argument("--dataset", choices=("cifar10", "cifar100", "svhn"),
+    d.add_argument("--dataset", choices=dataset_names(),
                    help=f"dataset (default {_D.dataset}; paper: all three)")
     d.add_argument("--data-dir", help="folder holding the datasets (default: $CRMN_DATA_DIR, else <repo>/data)")
     d.add_argument("--dataset-file", help="instead of --dataset: an HDF5 file with train/X, train/y, test/X, test/y "
@@ -130,9 +132,11 @@ def build_train_parser():
                    help=f"share of the training set held out for validation (default {_D.val_fraction:g}, the "
                         "paper's 10%%; SVHN uses 5,000 images of train+extra instead)")
     d.add_argument("--train-subset", type=int, metavar="N",
-                   help="train on a seeded random N images of the training split (default: all; for CPU runs)")
-    d.add_argument("--val-subset", type=int, metavar="N", help="validate on N images (default: all)")
-    d.add_argument("--test-subset", type=int, metavar="N", help="test on N images (default: all 10,000/26,032)")
+                   help="train on a seeded random N images of the training split (at most its size; default: "
+                        "all; for CPU runs)")
+    d.add_argument("--val-subset", type=int, metavar="N", help="validate on at most N images (default: all)")
+    d.add_argument("--test-subset", type=int, metavar="N",
+                   help="test on at most N images (default: all 10,000/26,032)")
     d.add_argument("--mean-mode", choices=("per_channel", "image", "global"),
                    help="the 'mean pixel' subtracted from CIFAR inputs in [0, 1]: one mean per colour channel "
                         "(default), the mean image (Lasagne's CIFAR recipe), or one scalar")
@@ -201,8 +205,7 @@ def _config_from_args(ns):
 
 
 def _fail(msg, code=2):
-    print(f"crmn_legacy train: error: {msg}", file=sys.stderr)
-    return code
+    return fail("python -m crmn_legacy train", msg, code)
 
 
 def main_train(argv=None):
@@ -219,7 +222,10 @@ def main_train(argv=None):
             saved = out / "config.json"
             if not saved.exists():
                 return _fail(f"--resume: {saved} does not exist (no run to continue in {out})")
-            config = TrainConfig.from_dict(json.loads(saved.read_text()))
+            try:
+                config = TrainConfig.from_dict(json.loads(saved.read_text()))
+            except ValueError as exc:
+                return _fail(f"--resume: {saved} is not a run configuration ({exc})")
             for key, value in given.items():
                 old = getattr(config, key)
                 if key not in RESUMABLE_OVERRIDES and old != value and not (old is None and value is None):
@@ -237,6 +243,8 @@ def main_train(argv=None):
         results = trainer.run(resume=resume)
     except (OutputDirError, CheckpointError, ValueError) as exc:
         return _fail(str(exc))
+    except OSError as exc:  # a full disk or an unreadable file outside the checkpoints (atomic writes keep the old)
+        return _fail(os_error_text(exc))
     except TrainingDiverged as exc:
         return _fail(str(exc), code=3)
     except KeyboardInterrupt:
@@ -248,7 +256,7 @@ def main_train(argv=None):
 
 def build_evaluate_parser():
     """build_evaluate_parser() -> argparse.ArgumentParser for ``evaluate``."""
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m crmn_legacy evaluate",
         description="Evaluate a training checkpoint (any OUT/<phase>/*.h5) on a split of its dataset, with the "
                     "model, preprocessing and splits recorded in the checkpoint.")
@@ -257,7 +265,7 @@ def build_evaluate_parser():
                    help="which split (default test; 'valid' is phase 1's validation split)")
     p.add_argument("--data-dir", default=None, help="dataset folder (default: the run's, then $CRMN_DATA_DIR)")
     p.add_argument("--dataset-file", default=None, help="override the run's --dataset-file path")
-    p.add_argument("--batch-size", type=int, default=None, help="evaluation batch size (default: the run's)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="evaluation batch size (default: the run's)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return p
 
@@ -272,8 +280,9 @@ def main_evaluate(argv=None):
         res = evaluate_checkpoint(ns.checkpoint, split=ns.split, data_dir=ns.data_dir,
                                   dataset_file=ns.dataset_file, batch_size=ns.batch_size)
     except (CheckpointError, ValueError) as exc:
-        print(f"crmn_legacy evaluate: error: {exc}", file=sys.stderr)
-        return 2
+        return fail("python -m crmn_legacy evaluate", exc)
+    except OSError as exc:
+        return fail("python -m crmn_legacy evaluate", os_error_text(exc))
     if ns.json:
         print(json.dumps(res, sort_keys=True))
     else:

@@ -17,6 +17,7 @@ import dataclasses
 import json
 from typing import Optional
 
+from ..datasets.registry import names as dataset_names
 from .backend import BACKENDS
 from .schedule import PAPER_SCHEDULES
 
@@ -99,8 +100,8 @@ class TrainConfig:
 
         need(self.model in ("resnet", "crmn"), f"--model must be resnet or crmn, got {self.model!r}")
         need(self.phase in PHASES, f"--phase must be one of {PHASES}, got {self.phase!r}")
-        need(self.dataset_file is not None or self.dataset in ("cifar10", "cifar100", "svhn"),
-             f"--dataset must be cifar10, cifar100 or svhn, got {self.dataset!r}")
+        need(self.dataset_file is not None or self.dataset in dataset_names(),
+             f"--dataset must be one of {', '.join(dataset_names())}, got {self.dataset!r}")
         need(self.mean_mode in ("per_channel", "image", "global"),
              f"--mean-mode must be per_channel, image or global, got {self.mean_mode!r}")
         need(0.0 < self.val_fraction < 1.0, f"--val-fraction must be in (0, 1), got {self.val_fraction}")

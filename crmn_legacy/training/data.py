@@ -20,7 +20,7 @@ it for tiny synthetic data; it also lets any other image set be trained on.
 import h5py
 import numpy as np
 
-from ..datasets import load_dataset, make_splits
+from ..datasets import dataset_names, load_dataset, make_splits
 from ..datasets.preprocessing import RandomCrop, Standardize, compute_mean_pixel, paper_preprocessing
 from ..datasets.splitsdict import DatasetSplits
 
@@ -66,8 +66,12 @@ class PhaseData:
         self.transform, self.augment = transform, augment
 
 
-def _subset(split, n, seed, salt):
+def _subset(split, n, seed, salt, option=None):
+    """A seeded random ``n`` of ``split``'s examples; all of them when ``n`` is None or, unless ``option`` names the
+    command-line option that asked for exactly ``n``, when ``n`` exceeds them (then: ValueError)."""
     X, y = split
+    if option is not None and n is not None and n > len(y):
+        raise ValueError(f"{option} {n} is larger than the {len(y)} images of the split it selects from")
     if n is None or n >= len(y):
         return X, y
     idx = np.sort(np.random.default_rng([seed, salt]).permutation(len(y))[:n])
@@ -93,7 +97,7 @@ class TrainingData:
         else:
             sel = make_splits(splits, validation=True, seed=c.seed, fraction=c.val_fraction, svhn_valid=c.svhn_valid)
         self._select = {
-            "train": _subset(sel["train"], c.train_subset, c.seed, 1),
+            "train": _subset(sel["train"], c.train_subset, c.seed, 1, option="--train-subset"),
             "valid": _subset(sel["valid"], c.val_subset, c.seed, 2),
             "test": _subset(sel["test"], c.test_subset, c.seed, 3),
         }
@@ -102,7 +106,7 @@ class TrainingData:
         self._final = None
 
     def _transform(self, X_train):
-        if self.name in ("cifar10", "cifar100", "svhn"):
+        if self.name in dataset_names():
             return paper_preprocessing(self.name, X_train, self.config.mean_mode)
         return Standardize(mean=compute_mean_pixel(X_train, self.config.mean_mode))
 

@@ -16,6 +16,8 @@ import os
 import sys
 import time
 
+from ..utils import atomic_write_text
+
 __all__ = ["format_duration", "ProgressLine", "EpochTable", "JsonlLog"]
 
 
@@ -146,13 +148,7 @@ class JsonlLog:
 
     def rewrite(self, records):
         """rewrite(records) -> None"""
-        tmp = f"{self.path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for r in records:
-                fh.write(json.dumps(r, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
 
     def read(self):
         """read() -> list of dicts (empty when the file does not exist)."""

@@ -60,7 +60,7 @@ def test_crash_during_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(ck, "_write_named_arrays", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ck.CheckpointError, match=r"disk full \(simulated\); the previous last.h5 is kept"):
         ck.save_checkpoint(path, params, vel, dict(meta, epoch=3), state, config, prep)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["last.h5"]

@@ -6,8 +6,9 @@ but worse than it could) or ``FAIL`` (training would stop); every ``WARN`` and
 
 Checks: versions (crmn_legacy, Python, PyTensor, numpy, scipy, h5py, JAX if
 present) and the devices JAX sees (``--backend jax``); the compile mode our
-functions use; the C compiler PyTensor calls; the BLAS our C code links (a real ``scipy_cblas_sgemm`` call, compiled and run);
-whether PyTensor's compile cache is writable; which datasets are found where.
+functions use; the C compiler PyTensor calls; the BLAS our C code links (a
+real ``scipy_cblas_sgemm`` call, compiled and run); whether PyTensor's compile
+cache is writable; which datasets are found where.
 """
 
 import argparse

@@ -8,6 +8,7 @@ RESULTS.md sections), not accuracy.
 
 import importlib
 import json
+import pathlib
 import sys
 
 import numpy as np
@@ -55,7 +56,13 @@ def test_smoke_budget_end_to_end(script, row, fixture_file, tmp_path, capsys):
     training = saved["training"]
     assert training["budget"] == "smoke" and "NOT a reproduction" in training["budget_note"]
     assert "fixture file" in training["dataset"]
-    assert 0.0 <= training["test_acc"] <= 100.0
+    # the reported accuracy is the tested model's: its exported weights, evaluated afresh on the fixture's 100
+    # test images (evaluate_checkpoint: its own network, data loading and evaluation function)
+    from crmn_legacy.training.evaluate import evaluate_checkpoint
+
+    weights = training["weights"] if pathlib.Path(training["weights"]).is_absolute() else REPO / training["weights"]
+    check = evaluate_checkpoint(weights, split="test", dataset_file=fixture_file)
+    assert check["n"] == 100 and training["test_acc"] == pytest.approx(100.0 * check["acc"], abs=1e-9)
     text = md.read_text()
     assert "hand-written text stays" in text
     assert f"<!-- repro:{script}:begin -->" in text and f"<!-- repro:{script}:end -->" in text

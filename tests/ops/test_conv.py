@@ -288,15 +288,26 @@ def test_channel_mismatch_raises_at_build():
         Conv2dGradInputs()(w, gy, (8, 8))
 
 
-@pytest.mark.parametrize("pad", [-1, (0, -2), "bogus", 1.5])
-def test_bad_padding_raises_at_build(pad):
-    with pytest.raises((ValueError, TypeError), match="pad"):
+@pytest.mark.parametrize("pad, error, message", [
+    (-1, ValueError, "padding must be non-negative"),
+    ((0, -2), ValueError, "padding must be non-negative"),
+    ("bogus", ValueError, "pad must be 'valid', 'half'/'same', 'full'"),
+    (1.5, TypeError, "pad must be a string, an int or a pair of ints"),  # a wrong type, not a wrong value
+])
+def test_bad_padding_raises_at_build(pad, error, message):
+    with pytest.raises(error, match=message):
         conv2d(pt.tensor4(), pt.tensor4(), pad=pad)
 
 
-@pytest.mark.parametrize("stride", [0, -1, (1, 0), 1.0, (1, 2, 3)])
-def test_bad_stride_raises_at_build(stride):
-    with pytest.raises((ValueError, TypeError), match="stride"):
+@pytest.mark.parametrize("stride, error, message", [
+    (0, ValueError, "stride must be >= 1"),
+    (-1, ValueError, "stride must be >= 1"),
+    ((1, 0), ValueError, "stride must be >= 1"),
+    (1.0, TypeError, "stride must be an int or a pair of ints"),
+    ((1, 2, 3), ValueError, "stride must be an int or a pair of ints"),
+])
+def test_bad_stride_raises_at_build(stride, error, message):
+    with pytest.raises(error, match=message):
         conv2d(pt.tensor4(), pt.tensor4(), stride=stride)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from ..datasets import dataset_names, load_dataset, make_splits
 from ..datasets.preprocessing import RandomCrop, Standardize, compute_mean_pixel, paper_preprocessing
 from ..datasets.splitsdict import DatasetSplits
+from ..utils import atomic_writer
 
 __all__ = ["PhaseData", "TrainingData", "load_training_data", "read_dataset_file", "write_dataset_file"]
 
@@ -30,9 +31,9 @@ __all__ = ["PhaseData", "TrainingData", "load_training_data", "read_dataset_file
 def write_dataset_file(path, train, test, num_classes=None):
     """write_dataset_file(path, train, test, num_classes=None) -> None
 
-    Write ``(X uint8, y)`` pairs in the ``dataset_file`` layout.
+    Write ``(X uint8, y)`` pairs in the ``dataset_file`` layout (atomically: :func:`crmn_legacy.utils.atomic_writer`).
     """
-    with h5py.File(path, "w") as f:
+    with atomic_writer(path, "w+b") as fh, h5py.File(fh, "w") as f:
         for split, (X, y) in (("train", train), ("test", test)):
             f.create_dataset(f"{split}/X", data=np.asarray(X, dtype=np.uint8))
             f.create_dataset(f"{split}/y", data=np.asarray(y, dtype=np.int64))

@@ -10,8 +10,8 @@ placeholders ``DTYPE`` (``float`` / ``double``) and ``NPYTYPE``
 import hashlib
 import pathlib
 
-__all__ = ["C_DIR", "DTYPES", "SHARED_HEADER", "BLAS_HEADER", "read", "support_code", "source_version", "OpenMPMixin",
-           "BlasMixin"]
+__all__ = ["C_DIR", "DTYPES", "SHARED_HEADER", "BLAS_HEADER", "read", "support_code", "source_version", "c_call",
+           "OpenMPMixin", "BlasMixin"]
 
 C_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
 #: dtype -> (C type, NumPy type number macro)
@@ -40,6 +40,19 @@ def support_code(*sources):
 def source_version(*names):
     """source_version(*names) -> int that changes whenever one of the named sources changes."""
     return int(hashlib.sha256("".join(read(n) for n in names).encode()).hexdigest()[:12], 16)
+
+
+def c_call(function, node, args, sub):
+    """c_call(function, node, args, sub) -> str: an Op's ``c_code``: call ``function_<ctype>(args...)``, fail on non-zero.
+
+    ``<ctype>`` (``float`` / ``double``) is the C type of the node's first input; ``args`` are C expressions.
+    """
+    ctype = DTYPES[node.inputs[0].dtype][0]
+    return f"""
+    if ({function}_{ctype}({", ".join(args)}) != 0) {{
+        {sub["fail"]}
+    }}
+    """
 
 
 class OpenMPMixin:

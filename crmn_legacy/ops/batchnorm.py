@@ -42,7 +42,7 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import float64, int64
 
-from ._c_templates import DTYPES as _DTYPES, OpenMPMixin
+from ._c_templates import DTYPES as _DTYPES, OpenMPMixin, c_call
 
 __all__ = ["batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train_reference",
            "batch_norm_grad_reference"]
@@ -165,15 +165,9 @@ class BatchNormTrain(_BatchNormC):
         return [xs, (xs[1],), (xs[1],)]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = _DTYPES[node.inputs[0].dtype][0]
-        x, g, b = inputs
-        y, m, i = outputs
-        return f"""
-        if (crmn_bn_fwd_{ctype}({x}, {g}, {b}, {sub['params']}->epsilon, (int){sub['params']}->relu,
-                                &{y}, &{m}, &{i}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        p = sub["params"]
+        return c_call("crmn_bn_fwd", node, [*inputs, f"{p}->epsilon", f"(int){p}->relu", *(f"&{o}" for o in outputs)],
+                      sub)
 
     def pullback(self, inputs, outputs, output_grads):
         x, gamma, beta = inputs
@@ -249,14 +243,8 @@ class BatchNormTrainGrad(_BatchNormC):
         return [xs, (xs[1],), (xs[1],)]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = _DTYPES[node.inputs[0].dtype][0]
-        args = ", ".join(inputs) + ("" if self.relu else ", NULL")
-        dx, dg, db = outputs
-        return f"""
-        if (crmn_bn_grad_{ctype}({args}, &{dx}, &{dg}, &{db}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        args = [*inputs, *([] if self.relu else ["NULL"]), *(f"&{o}" for o in outputs)]
+        return c_call("crmn_bn_grad", node, args, sub)
 
     def pullback(self, inputs, outputs, output_grads):
         # Partial derivatives of the formula: differentiate it on stand-ins for the

@@ -15,7 +15,7 @@ per Op class and dtype serves every stride and padding.
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import BLAS_HEADER, DTYPES, BlasMixin
+from ._c_templates import BLAS_HEADER, BlasMixin, c_call
 
 __all__ = ["CConvMixin", "C_SOURCES"]
 
@@ -66,13 +66,6 @@ class CConvMixin(BlasMixin):
         return f"free(ws_{name}.data); ws_{name}.data = NULL; ws_{name}.bytes = 0;"
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = DTYPES[node.outputs[0].dtype][0]
-        args = ", ".join(inputs)
-        (out,) = outputs
         p = sub["params"]
-        return f"""
-        if ({self._c_entry}_{ctype}({args}, &{out}, (int){p}->sh, (int){p}->sw, (int){p}->padh,
-                                     (int){p}->padw, &ws_{name}) != 0) {{
-            {sub["fail"]}
-        }}
-        """
+        geometry = [f"(int){p}->{k}" for k in ("sh", "sw", "padh", "padw")]
+        return c_call(self._c_entry, node, [*inputs, f"&{outputs[0]}", *geometry, f"&ws_{name}"], sub)

@@ -30,7 +30,7 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import DTYPES, OpenMPMixin
+from ._c_templates import OpenMPMixin, c_call
 from .batchnorm import _as_vec, _as_x  # the same (N, C, ...) input and per-channel vector checks
 
 __all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum", "REWRITES"]
@@ -82,13 +82,7 @@ class AddChannelBias(_ChannelC):
         return [shapes[0]]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = DTYPES[node.inputs[0].dtype][0]
-        x, b = inputs
-        return f"""
-        if (crmn_add_channel_bias_{ctype}({x}, {b}, (int){sub['params']}->inplace, &{outputs[0]}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        return c_call("crmn_add_channel_bias", node, [*inputs, f"(int){sub['params']}->inplace", f"&{outputs[0]}"], sub)
 
     def pullback(self, inputs, outputs, output_grads):
         (gy,) = output_grads
@@ -111,12 +105,7 @@ class ChannelSum(_ChannelC):
         return [(shapes[0][1],)]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = DTYPES[node.inputs[0].dtype][0]
-        return f"""
-        if (crmn_channel_sum_{ctype}({inputs[0]}, &{outputs[0]}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        return c_call("crmn_channel_sum", node, [inputs[0], f"&{outputs[0]}"], sub)
 
     def pullback(self, inputs, outputs, output_grads):
         (x,) = inputs

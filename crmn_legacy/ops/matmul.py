@@ -25,7 +25,7 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import BLAS_HEADER, DTYPES, BlasMixin
+from ._c_templates import BLAS_HEADER, DTYPES, BlasMixin, c_call
 
 __all__ = ["matmul", "Matmul"]
 
@@ -73,14 +73,8 @@ class Matmul(BlasMixin, COp):
         return [(m, n)]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = DTYPES[node.outputs[0].dtype][0]
-        a, b = inputs
         p = sub["params"]
-        return f"""
-        if (crmn_matmul_{ctype}({a}, {b}, (int){p}->trans_a, (int){p}->trans_b, &{outputs[0]}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        return c_call("crmn_matmul", node, [*inputs, f"(int){p}->trans_a", f"(int){p}->trans_b", f"&{outputs[0]}"], sub)
 
     def pullback(self, inputs, outputs, output_grads):
         a, b = inputs

@@ -28,7 +28,7 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 from pytensor.tensor.type import integer_dtypes
 
-from ._c_templates import DTYPES, OpenMPMixin
+from ._c_templates import DTYPES, OpenMPMixin, c_call
 
 __all__ = ["mean_pool", "MeanPool", "MeanPoolGrad", "mean_pool_reference", "mean_pool_grad_reference"]
 
@@ -100,12 +100,7 @@ class MeanPool(_MeanPoolC):
         return [(n, c, h // self.p, w // self.p)]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = DTYPES[node.inputs[0].dtype][0]
-        return f"""
-        if (crmn_meanpool_fwd_{ctype}({inputs[0]}, (int){sub['params']}->p, &{outputs[0]}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        return c_call("crmn_meanpool_fwd", node, [inputs[0], f"(int){sub['params']}->p", f"&{outputs[0]}"], sub)
 
     def pullback(self, inputs, outputs, output_grads):
         (x,) = inputs
@@ -140,13 +135,7 @@ class MeanPoolGrad(_MeanPoolC):
         return [[True], [False]]
 
     def c_code(self, node, name, inputs, outputs, sub):
-        ctype = DTYPES[node.inputs[0].dtype][0]
-        gy, hw = inputs
-        return f"""
-        if (crmn_meanpool_grad_{ctype}({gy}, {hw}, (int){sub['params']}->p, &{outputs[0]}) != 0) {{
-            {sub['fail']}
-        }}
-        """
+        return c_call("crmn_meanpool_grad", node, [*inputs, f"(int){sub['params']}->p", f"&{outputs[0]}"], sub)
 
     def pullback(self, inputs, outputs, output_grads):
         return [MeanPool(self.p)(output_grads[0]), DisconnectedType()()]

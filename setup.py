@@ -1,4 +1,4 @@
-"""Install crmn_legacy: ``pip install -e .`` (extras: ``[jax]``, ``[plot]``, ``[dev]``)."""
+"""Install crmn_legacy: ``pip install -e .`` (extras: ``[jax]``, ``[cluster]``, ``[plot]``, ``[dev]``)."""
 
 from setuptools import find_packages, setup
 
@@ -20,9 +20,13 @@ setup(
         "scipy-openblas32>=0.3.27",
     ],
     extras_require={
+        # --backend jax; jax brings a CPU jaxlib, a GPU adds a CUDA one (pip install "jax[cuda12]")
         "jax": ["jax>=0.4.30"],
+        # repro scripts' --scheduler: rows x seeds as Dask tasks (LocalCluster or a running scheduler)
+        "cluster": ["dask[distributed]>=2023.1"],
         "plot": ["matplotlib>=3.7"],
-        "dev": ["pytest>=7.4"],
+        # the test suite runs the JAX and Dask paths too
+        "dev": ["pytest>=7.4", "jax>=0.4.30", "dask[distributed]>=2023.1"],
     },
     entry_points={"console_scripts": ["crmn=crmn_legacy.__main__:main"]},
 )

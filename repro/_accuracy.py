@@ -4,15 +4,16 @@ Each of those tables lists the paper's own CRMN rows and the literature's
 figures the paper cites.  We train the CRMN rows (``--budget``), print the
 literature rows as the paper's cited figures, labelled as such, and put the
 paper's and our accuracy side by side.  A row with ``repeats`` > 1 is trained
-with seeds 0..repeats-1 and reported as best and mean +- std (the protocol of
-He et al. that the paper follows for the 32-layer, 64-map model).
+with seeds 0..repeats-1 (``--seeds K``: K seeds for every row) and reported as
+best of K and mean +- std (the protocol of He et al. that the paper follows
+for the 32-layer, 64-map model; :func:`_common.summarize_seeds`).
 """
 
-import statistics
 import sys
 from collections import namedtuple
 
 import _common as C
+from _cluster import run_rows
 
 import crmn_legacy  # noqa: F401
 from crmn_legacy.models import build_model, count_params
@@ -28,32 +29,9 @@ def _row_params(r, num_classes):
     return count_params(net, trainable=True)
 
 
-def _train(script, r, args, data_note, dataset):
-    runs = []
-    for seed in range(args.seed, args.seed + (r.repeats if not args.no_repeats else 1)):
-        print(f"{script}: training {r.row_id} seed {seed} ({args.budget}) ...", file=sys.stderr, flush=True)
-        runs.append(C.train_row(script, r.row_id, r.arch, r.depth, r.width, dataset, args, data_note,
-                                depth_convention=r.depth_convention, seed=seed, batch_size=r.batch_size,
-                                lr_schedule=r.lr_schedule))
-    accs = [x["test_acc"] for x in runs if x["test_acc"] is not None]
-    out = dict(runs[0])
-    out["runs"] = runs
-    out["test_acc_best_val"] = None
-    if accs:
-        out["test_acc_mean"] = statistics.mean(accs)
-        out["test_acc_std"] = statistics.pstdev(accs) if len(accs) > 1 else None
-        best = max(runs, key=lambda x: max(x["val_acc_curve"] or [-1]))
-        out["test_acc_best_val"] = best["test_acc"]
-    return out
-
-
-def _acc_cell(t):
-    if not t or t.get("test_acc_mean") is None:
-        return "-"
-    if len(t["runs"]) > 1:
-        return (f"{t['test_acc_best_val']:.2f} (best val of {len(t['runs'])}); "
-                f"{t['test_acc_mean']:.2f} +- {t['test_acc_std']:.3f}")
-    return f"{t['test_acc_mean']:.2f}"
+def _static(r, num_classes):
+    return {"row_id": r.row_id, "label": r.label, "paper_acc": r.paper_acc, "paper_note": r.paper_note,
+            "params": _row_params(r, num_classes)}
 
 
 def run_accuracy_table(name, title, dataset, num_classes, ours, literature, argv=None, notes=()):
@@ -63,8 +41,9 @@ def run_accuracy_table(name, title, dataset, num_classes, ours, literature, argv
     method) as the paper prints them.
     """
     p = C.base_parser(name, title)
-    C.add_training_options(p)
-    p.add_argument("--no-repeats", action="store_true", help="train repeated rows once (seed --seed only)")
+    C.add_training_options(p, default_seeds="the paper's repetitions of the row")
+    p.add_argument("--no-repeats", action="store_true",
+                   help="train repeated rows once (seed --seed only; --seeds K overrides both)")
     args = p.parse_args(argv)
     rows = {r.row_id: r for r in ours}
     chosen = C.chosen_rows(p, args, rows)
@@ -74,28 +53,29 @@ def run_accuracy_table(name, title, dataset, num_classes, ours, literature, argv
     if problem:
         print(problem, file=sys.stderr)
 
-    results = []
-    for rid, r in rows.items():
-        path = C.row_file(args.results_dir, name, rid)
+    tasks, seeds = [], {}
+    for rid in (chosen if not args.collect else []):
+        r, path = rows[rid], C.row_file(args.results_dir, name, rid)
         saved = C.load_row(path) or {}
-        if rid in chosen and not args.collect:
-            saved.update({"row_id": rid, "label": r.label, "paper_acc": r.paper_acc, "paper_note": r.paper_note,
-                          "params": _row_params(r, num_classes)})
-            t = saved.get("training") or {}
-            if data_note and (args.force or t.get("budget") != args.budget or t.get("dataset") != data_note):
-                saved["training"] = _train(name, r, args, data_note, dataset)
-            C.save_row(path, saved)
-        elif not saved:
-            saved = {"row_id": rid, "label": r.label, "paper_acc": r.paper_acc, "paper_note": r.paper_note,
-                     "params": _row_params(r, num_classes)}
-        results.append(saved)
+        saved.update(_static(r, num_classes))
+        seeds[rid] = C.wanted_seeds(args, default=1 if args.no_repeats else r.repeats)
+        if data_note:
+            task = C.RowTask(name, rid, None, dict(model=r.arch, depth=r.depth, width=r.width, dataset=dataset,
+                                                   data_note=data_note, depth_convention=r.depth_convention,
+                                                   batch_size=r.batch_size, lr_schedule=r.lr_schedule))
+            tasks += C.plan_row(saved, task, args, data_note, seeds[rid])
+        C.save_row(path, saved)
+    failures = run_rows(tasks, args, lambda rid, runs: C.record_runs(C.row_file(args.results_dir, name, rid), runs,
+                                                                     args, data_note, seeds[rid]))
+    results = [C.load_row(C.row_file(args.results_dir, name, rid)) or _static(r, num_classes)
+               for rid, r in rows.items()]
 
     headers = ["acc. % (paper)", "method", "params (ours)", "acc. % (ours)", "budget / data"]
     body = [[f"{a:.2f}", f"{m} (cited by the paper)", "", "", ""] for a, m in literature]
     for s in results:
         t = s.get("training")
         body.append([f"{s['paper_acc']:.2f}" + (f" ({s['paper_note']})" if s["paper_note"] else ""),
-                     s["label"], s["params"], _acc_cell(t), f"{t['budget']} / {t['dataset']}" if t else "-"])
+                     s["label"], s["params"], C.seeds_cell(t), f"{t['budget']} / {t['dataset']}" if t else "-"])
     if args.json:
         import json
         print(json.dumps(results, indent=1, default=str))
@@ -116,4 +96,4 @@ def run_accuracy_table(name, title, dataset, num_classes, ours, literature, argv
         lines += [f"- Hardware: {h}" for h in hw]
         lines += ["", f"Generated by `python repro/{name}.py` on {C.now()}."]
         C.rewrite_section(args.results_md, name, "\n".join(lines))
-    return 0
+    return C.report_failures(name, failures)

@@ -20,13 +20,14 @@ import os
 import pathlib
 import platform
 import sys
+from collections import namedtuple
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as `python repro/x.py` from a checkout
     sys.path.insert(0, str(REPO))
 
 import crmn_legacy  # noqa: E402
-from crmn_legacy._cli import ArgumentParser, one_line_errors  # noqa: E402
+from crmn_legacy._cli import ArgumentParser, one_line_errors, positive_int  # noqa: E402
 
 # The repro scripts are programs: float32, OpenMP, OpenBLAS threads before anything compiles, and bad input
 # (a missing or unwritable file, a full disk, an invalid setting) ends a run with one line, not a traceback.
@@ -106,8 +107,9 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def hardware():
-    """hardware() -> str: this machine's CPU model and core count (and GPU, if JAX sees one)."""
+def hardware(backend="c"):
+    """hardware(backend="c") -> str: this machine's CPU model and core count, and the JAX device that ran
+    ``backend="jax"`` (the GPU when JAX sees one)."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
@@ -117,6 +119,10 @@ def hardware():
                     break
     except OSError:
         pass
+    if backend == "jax":
+        from crmn_legacy.training.backend import jax_devices
+
+        return f"{cpu}, {os.cpu_count()} cores; JAX backend on {(jax_devices() or ['?'])[0]}"
     return f"{cpu}, {os.cpu_count()} cores, no GPU used"
 
 
@@ -194,10 +200,157 @@ def fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
 
-def add_training_options(p):
-    """add_training_options(p) -> p: the options of scripts that train rows."""
-    p.add_argument("--seed", type=int, default=0, help="seed of the training runs (default 0)")
+def add_training_options(p, default_seeds="1"):
+    """add_training_options(p, default_seeds="1") -> p: the options of scripts that train rows.
+
+    ``--seeds K`` trains every row with seeds ``--seed`` .. ``--seed``+K-1
+    (the table shows the best of K and mean +- std, see
+    :func:`summarize_seeds`); ``--scheduler`` runs each (row, seed) as a task
+    on Dask distributed (:mod:`_cluster`); ``--backend`` picks the training
+    backend (:mod:`crmn_legacy.training.backend`).
+    """
+    from _cluster import scheduler_option
+    from crmn_legacy.training.backend import BACKENDS
+
+    p.add_argument("--seed", type=int, default=0, help="first seed of the training runs (default 0)")
+    p.add_argument("--seeds", type=positive_int, metavar="K",
+                   help=f"train every row with K seeds, --seed .. --seed+K-1 (default {default_seeds}); the "
+                        "table shows the best of K and mean +- std")
+    p.add_argument("--backend", choices=BACKENDS, default="c",
+                   help="c: our C Ops on the CPU (default); jax: PyTensor's JAX backend, on a GPU when JAX sees "
+                        "one (pip install -e '.[jax]' plus a CUDA jaxlib)")
+    p.add_argument("--scheduler", type=scheduler_option, metavar="local[:N]|HOST:PORT",
+                   help="run every (row, seed) as a task on Dask distributed (pip install -e '.[cluster]'): "
+                        "local[:N] = a LocalCluster of N worker processes here (default 1); HOST:PORT = a running "
+                        "Dask scheduler (e.g. dask-jobqueue's SLURMCluster) whose workers share this results "
+                        "folder. Default: train here, one row after the other")
+    p.add_argument("--retries", type=_retries, default=2, metavar="R",
+                   help="with --scheduler: attempts after the first for a task whose worker died or that "
+                        "failed; each resumes from the run's last checkpoint (default 2)")
     return p
+
+
+def _retries(text):
+    """The argparse type of ``--retries``: a whole number >= 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"need a whole number >= 0, got {text!r}")
+    return n
+
+
+#: One unit of work: train ``row_id`` of ``script`` with ``seed``; ``train`` holds the other keyword
+#: arguments of :func:`train_row` (model, depth, width, dataset, data_note, ...).
+RowTask = namedtuple("RowTask", ["script", "row_id", "seed", "train"])
+
+
+def plan_row(saved, task, args, data_note, seeds):
+    """plan_row(saved, task, args, data_note, seeds) -> [RowTask, ...]: the seeds of a row still to train
+
+    ``saved``: the row's dict; when none of ``seeds`` is missing its
+    ``training`` becomes their summary (:func:`summarize_seeds`) at once.
+    ``task``: the row's :class:`RowTask` (any seed).
+    """
+    kept = runs_to_keep(saved.get("training"), args, data_note)
+    missing = [s for s in seeds if s not in kept]
+    if not missing:
+        saved["training"] = summarize_seeds([kept[s] for s in seeds])
+    return [task._replace(seed=s) for s in missing]
+
+
+def record_runs(path, runs, args, data_note, seeds):
+    """record_runs(path, runs, args, data_note, seeds) -> dict: the row file at ``path`` with new runs
+
+    ``runs``: ``{seed: run}`` just trained; with the saved runs that still
+    count (:func:`runs_to_keep`) they make the row's ``training``, the
+    summary of ``seeds``.  The file is rewritten.
+    """
+    saved = load_row(path) or {}
+    kept = runs_to_keep(saved.get("training"), args, data_note)
+    kept.update(runs)
+    saved["training"] = summarize_seeds([kept[s] for s in seeds if s in kept])
+    save_row(path, saved)
+    return saved
+
+
+def wanted_seeds(args, default=1):
+    """wanted_seeds(args, default=1) -> [seed, ...]: ``--seeds`` K (else ``default``) seeds from ``--seed``."""
+    k = args.seeds if getattr(args, "seeds", None) is not None else default
+    return list(range(args.seed, args.seed + k))
+
+
+def row_runs(training):
+    """row_runs(training) -> list of run dicts of a row's ``training`` entry (one run, or ``runs`` of several)."""
+    if not training:
+        return []
+    return list(training.get("runs") or [training])
+
+
+def runs_to_keep(training, args, data_note):
+    """runs_to_keep(training, args, data_note) -> {seed: run}: saved runs of a row that need no training again
+
+    Those trained with this ``--budget`` on this data; none with ``--force``.
+    """
+    if getattr(args, "force", False):
+        return {}
+    return {r["seed"]: r for r in row_runs(training)
+            if r.get("seed") is not None and r.get("budget") == args.budget and r.get("dataset") == data_note}
+
+
+def summarize_seeds(runs):
+    """summarize_seeds(runs) -> dict: a row's ``training`` entry from its runs, one per seed
+
+    One run: that run.  Several: the columns of the run with the best
+    validation accuracy (the model one would pick without the test set), plus
+    ``runs`` (all, by seed) and, over their test accuracies :math:`a_1..a_K`,
+    ``test_acc_max`` (the paper's "best of K"), ``test_acc_best_val`` (the
+    best-validation run's), ``test_acc_mean`` :math:`\\bar a` and
+    ``test_acc_std`` :math:`\\sqrt{\\frac{1}{K}\\sum_i (a_i - \\bar a)^2}`
+    (population standard deviation).
+    """
+    import statistics
+
+    runs = sorted(runs, key=lambda r: r["seed"])
+    if len(runs) == 1:
+        return dict(runs[0])
+    best = max(runs, key=lambda r: max(v for v in (r.get("val_acc_curve") or [float("-inf")]) if v is not None))
+    out = dict(best)
+    accs = [r["test_acc"] for r in runs if r.get("test_acc") is not None]
+    out.update({"runs": runs, "seeds": [r["seed"] for r in runs], "test_acc_best_val": best.get("test_acc"),
+                "test_acc_max": max(accs) if accs else None,
+                "test_acc_mean": statistics.mean(accs) if accs else None,
+                "test_acc_std": statistics.pstdev(accs) if accs else None})
+    return out
+
+
+def seeds_note(training):
+    """seeds_note(training) -> str: "seed S", or "seeds A..B (columns of the best-validation run, seed S)"."""
+    runs = row_runs(training)
+    if len(runs) <= 1:
+        return f"seed {(training or {}).get('seed')}"
+    return (f"seeds {', '.join(str(r['seed']) for r in runs)} (epochs and curves of the best-validation run, "
+            f"seed {training.get('seed')})")
+
+
+def report_failures(script, failures):
+    """report_failures(script, failures) -> exit status: 0, or 1 after one stderr line per failed task."""
+    for f in failures:
+        print(f"{script}: not trained: {f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def seeds_cell(training):
+    """seeds_cell(training) -> str: a row's test accuracy (%) cell: one run's, or best of K and mean +- std."""
+    runs = row_runs(training)
+    if len(runs) <= 1:
+        return fmt((training or {}).get("test_acc"), ".2f")
+    t = training
+    if t.get("test_acc_mean") is None:
+        return "-"
+    return (f"{t['test_acc_max']:.2f} best of {len(runs)} (best-val run {fmt(t['test_acc_best_val'], '.2f')}); "
+            f"{t['test_acc_mean']:.2f} +- {t['test_acc_std']:.2f}")
 
 
 def find_data(dataset, data_dir=None, dataset_file=None):
@@ -266,15 +419,23 @@ def export_tested_weights(run_dir, final, test_acc):
         return str(dst)
 
 
-def train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he",
-              seed=None, phase=None, batch_size=None, lr_schedule=None):
-    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None, batch_size=None, lr_schedule=None) -> dict
+def run_dir(results_dir, script, row_id, budget, dataset, seed):
+    """run_dir(results_dir, script, row_id, budget, dataset, seed) -> pathlib.Path: the training run folder of a row."""
+    return pathlib.Path(results_dir) / script / "runs" / f"{row_id}-{budget}-{dataset}-seed{seed}"
 
-    Train one row with ``args.budget`` and return its training columns:
-    ``test_acc`` (percent), curves, epochs, timing, and the labels (budget,
-    data copy, protocol, hardware, date) that say what the number is.
-    ``batch_size`` / ``lr_schedule``: a row's own recipe (section 4.2's
-    batch 50 and [0.1, 0.01, 0.005, 0.001]); None: the paper's rule by width.
+
+def train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he",
+              seed=None, phase=None, batch_size=None, lr_schedule=None, resume=None, stdout=None, stderr=None):
+    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None, batch_size=None, lr_schedule=None, resume=None, stdout=None, stderr=None) -> dict
+
+    Train one row with ``args.budget`` (on ``args.backend``) and return its
+    training columns: ``test_acc`` (percent), curves, epochs, timing, and the
+    labels (budget, data copy, protocol, hardware, date) that say what the
+    number is.  ``batch_size`` / ``lr_schedule``: a row's own recipe (section
+    4.2's batch 50 and [0.1, 0.01, 0.005, 0.001]); None: the paper's rule by
+    width.  ``resume``: continue the run folder's last checkpoint (default
+    ``args.resume``); else the folder is cleared first.  ``stdout`` /
+    ``stderr``: where the epoch table and progress go (default: the console).
     """
     import shutil
 
@@ -285,17 +446,19 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
     t_width = b["stand_in_width"] or width
     conv = "he" if b["stand_in_depth"] else depth_convention
     seed = args.seed if seed is None else seed
-    out = pathlib.Path(args.results_dir) / script / "runs" / f"{row_id}-{args.budget}-{dataset}-seed{seed}"
+    backend = getattr(args, "backend", "c")
+    resume = getattr(args, "resume", False) if resume is None else resume
+    out = run_dir(args.results_dir, script, row_id, args.budget, dataset, seed)
     cfg = TrainConfig(model=model, depth=t_depth, width=t_width, depth_convention=conv, dataset=dataset,
                       data_dir=args.data_dir, dataset_file=args.dataset_file, train_subset=b["train_subset"],
                       val_subset=b["val_subset"], test_subset=b["test_subset"], epochs=b["epochs"],
                       time_limit=b["time_limit"], phase=phase or b["phase"], patience=b["patience"], seed=seed,
                       batch_size=batch_size, lr_schedule=None if lr_schedule is None else list(lr_schedule),
                       min_epochs_per_rate=b["min_epochs_per_rate"], max_epochs_per_rate=b["max_epochs_per_rate"],
-                      select_test_every=b["select_test_every"], out=str(out), progress="lines")
-    if not getattr(args, "resume", False):
+                      select_test_every=b["select_test_every"], out=str(out), progress="lines", backend=backend)
+    if not resume:
         shutil.rmtree(out, ignore_errors=True)
-    res = train(cfg, resume=getattr(args, "resume", False))
+    res = train(cfg, resume=resume, stdout=stdout, stderr=stderr)
     sel, fin = res.get("select") or {}, res.get("final")
     test_acc = fin["test_acc"] if fin else sel.get("best_model_test_acc")
     weights = export_tested_weights(out, fin, test_acc)
@@ -314,4 +477,4 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
             "batch_size": cfg.resolved().batch_size, "step_seconds_median": sel.get("step_seconds_median"),
             "protocol": "phase 2 (all training data, replayed schedule) test accuracy" if fin
             else "phase-1 best-validation model's test accuracy",
-            "hardware": hardware(), "load_average": load_average(), "date": now()}
+            "backend": backend, "hardware": hardware(backend), "load_average": load_average(), "date": now()}

@@ -78,6 +78,9 @@ def _train_rows(args, rows):
         if getattr(args, flag):
             argv += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     argv += ["--no-results-md"] * args.no_results_md + ["--resume"] * args.resume
+    argv += ["--backend", args.backend, "--retries", str(args.retries)]
+    argv += ["--seeds", str(args.seeds)] * (args.seeds is not None)
+    argv += ["--scheduler", str(args.scheduler)] * (args.scheduler is not None)
     for rid in rows:
         argv += ["--only", rid]
     return table1.main(argv)

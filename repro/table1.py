@@ -23,6 +23,7 @@ says how to get the data.
 import sys
 
 import _common as C
+from _cluster import run_rows
 
 import crmn_legacy  # noqa: F401  (PyTensor set-up)
 from crmn_legacy.flops import count_flops, paper_cost_model
@@ -100,7 +101,7 @@ def render(rows, hardware_note):
                      "yes" if r["match"] else "NO", C.fmt(r["flops_forward"] / 1e6, ".1f"),
                      C.fmt(r["paper_cost_model"]["C_rm"] / 1e6, ".1f"), r["paper_sec_per_epoch"],
                      _sec_per_epoch_cell(r), f"{r['paper_test_acc']:.2f}",
-                     C.fmt(t.get("test_acc"), ".2f"),
+                     C.seeds_cell(t),
                      _budget_cell(t)])
     return C.fixed_width_table(headers, body), C.markdown_table(headers, body)
 
@@ -111,12 +112,16 @@ def main(argv=None):
     p.add_argument("--params-only", action="store_true",
                    help="print the parameter columns of all 12 rows and exit (instant)")
     p.add_argument("--speed", action="store_true",
-                   help="measure seconds per epoch for each row here (compiles every model: slow)")
+                   help="measure seconds per epoch for each row here with the C backend (compiles every model: "
+                        "slow; a GPU's: benchmarks/gpu_crmn_jax.py)")
     p.add_argument("--no-train", action="store_true", help="do not train (parameters, FLOPs, --speed only)")
     p.add_argument("--dataset", default="cifar100", choices=("cifar100", "cifar10"),
                    help="training data (paper: cifar100; cifar10 is a labelled deviation)")
     C.add_training_options(p)
     args = p.parse_args(argv)
+    if args.speed and args.backend != "c":
+        p.error("--speed times the C backend on this CPU; for the JAX backend on a GPU run "
+                "benchmarks/gpu_crmn_jax.py")
 
     rows = {row_id(r): r for r in TABLE1}
     chosen = C.chosen_rows(p, args, rows)
@@ -143,25 +148,23 @@ def main(argv=None):
         args.dataset, args.data_dir, args.dataset_file)
     if data_problem:
         print(data_problem, file=sys.stderr)
-    results = []
-    for rid in list(rows):
+    seeds, tasks = C.wanted_seeds(args), []
+    for rid in (chosen if not args.collect else []):
         path = C.row_file(args.results_dir, NAME, rid)
         saved = C.load_row(path) or {}
-        if rid in chosen and not args.collect:
-            row = rows[rid]
-            saved.update(static_columns(row))
-            if args.speed and (args.force or "speed" not in saved):
-                print(f"table1: timing {rid} ...", file=sys.stderr, flush=True)
-                saved["speed"] = speed_columns(row)
-            if data_note and (args.force or (saved.get("training") or {}).get("budget") != args.budget
-                              or saved["training"].get("dataset") != data_note):
-                print(f"table1: training {rid} ({args.budget}) ...", file=sys.stderr, flush=True)
-                saved["training"] = C.train_row(NAME, rid, row.arch, row.depth, row.width, args.dataset, args,
-                                                data_note)
-            C.save_row(path, saved)
-        elif not saved:
-            saved = static_columns(rows[rid])
-        results.append(saved)
+        row = rows[rid]
+        saved.update(static_columns(row))
+        if args.speed and (args.force or "speed" not in saved):
+            print(f"table1: timing {rid} ...", file=sys.stderr, flush=True)
+            saved["speed"] = speed_columns(row)
+        if data_note:
+            task = C.RowTask(NAME, rid, None, dict(model=row.arch, depth=row.depth, width=row.width,
+                                                   dataset=args.dataset, data_note=data_note))
+            tasks += C.plan_row(saved, task, args, data_note, seeds)
+        C.save_row(path, saved)
+    failures = run_rows(tasks, args, lambda rid, runs: C.record_runs(C.row_file(args.results_dir, NAME, rid), runs,
+                                                                     args, data_note, seeds))
+    results = [C.load_row(C.row_file(args.results_dir, NAME, rid)) or static_columns(rows[rid]) for rid in rows]
 
     text, md = render(results, C.hardware())
     if args.json:
@@ -193,15 +196,16 @@ def main(argv=None):
         trained = [r for r in results if (r.get("training") or {}).get("test_acc") is not None]
         notes += [f"{r['model']}-{r['layers']} k={r['width']:g}: stopped by {r['training'].get('stop_reason')}; "
                   f"tested model: epoch {(r['training'].get('curves') or {}).get('tested_epoch')} "
-                  f"(best validation accuracy); seed {r['training'].get('seed')}; "
-                  f"1-minute load average at the end {r['training'].get('load_average')}"
+                  f"(best validation accuracy); {C.seeds_note(r['training'])}; "
+                  f"trained on {r['training'].get('hardware')}, 1-minute load average at the end "
+                  f"{r['training'].get('load_average')}"
                   for r in trained]
         datasets = sorted({(r.get("training") or {}).get("dataset") for r in results} - {None})
         notes += [f"Data: {d}" for d in datasets] or ["Data: no training results yet (test accuracy columns empty)."]
         body = "## Table 1: ResNets vs CRMNs (paper: CIFAR-100)\n\n" + md + "\n\n" + "\n".join(
             f"- {n}" for n in notes) + f"\n\nGenerated by `python repro/table1.py` on {C.now()}."
         C.rewrite_section(args.results_md, NAME, body)
-    return 0
+    return C.report_failures(NAME, failures)
 
 
 if __name__ == "__main__":

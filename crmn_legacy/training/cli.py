@@ -31,6 +31,7 @@ import pathlib
 import re
 import sys
 
+from .backend import BACKENDS
 from .._cli import ArgumentParser, fail, positive_int
 from ..datasets.registry import names as dataset_names
 from ..utils import os_error_text
@@ -187,12 +188,16 @@ def build_train_parser():
     r.add_argument("--out", help=f"output folder (default {_D.out})")
     r.add_argument("--resume", action="store_true", default=False,
                    help="continue the run in --out from its newest checkpoint (settings from OUT/config.json; only "
-                        "--time-limit, --epochs, --progress, --data-dir may change)")
+                        "--time-limit, --epochs, --progress, --data-dir, --backend may change)")
     r.add_argument("--checkpoint-every-steps", type=int, metavar="N",
                    help="also write OUT/<phase>/last.h5 every N steps within an epoch (default 0: at epoch ends)")
     r.add_argument("--progress", choices=("auto", "bar", "lines", "none"),
                    help="progress with ETA on stderr: bar (one carriage-return line), lines (one line per step), "
                         "none; auto = bar when stderr is a terminal (default)")
+    r.add_argument("--backend", choices=BACKENDS,
+                   help="c: our C Ops on the CPU (default); jax: PyTensor's JAX backend, on a GPU when JAX sees one "
+                        "(pip install -e '.[jax]' plus a CUDA jaxlib), else the CPU. Checkpoints are the same "
+                        "for both: --resume may switch")
     return p
 
 
@@ -237,8 +242,8 @@ def main_train(argv=None):
         config = config.resolved()
         prepare_output_dir(config.out)  # report an unwritable folder before loading data or compiling
         trainer = Trainer(config)
-        trainer.table.message(f"compiled in {trainer.compile_seconds:.1f}s; {config.model} depth {config.depth} "
-                              f"width {config.width:g}; data {trainer.data.name} "
+        trainer.table.message(f"compiled in {trainer.compile_seconds:.1f}s ({config.backend} backend); {config.model} "
+                              f"depth {config.depth} width {config.width:g}; data {trainer.data.name} "
                               f"{len(trainer.data.phase('select').train[1])} train images; out {config.out}")
         results = trainer.run(resume=resume)
     except (OutputDirError, CheckpointError, ValueError) as exc:
@@ -266,6 +271,8 @@ def build_evaluate_parser():
     p.add_argument("--data-dir", default=None, help="dataset folder (default: the run's, then $CRMN_DATA_DIR)")
     p.add_argument("--dataset-file", default=None, help="override the run's --dataset-file path")
     p.add_argument("--batch-size", type=positive_int, default=None, help="evaluation batch size (default: the run's)")
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="c or jax (default: the run's); any checkpoint evaluates under either")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return p
 
@@ -278,7 +285,7 @@ def main_evaluate(argv=None):
     ns = build_evaluate_parser().parse_args(argv)
     try:
         res = evaluate_checkpoint(ns.checkpoint, split=ns.split, data_dir=ns.data_dir,
-                                  dataset_file=ns.dataset_file, batch_size=ns.batch_size)
+                                  dataset_file=ns.dataset_file, batch_size=ns.batch_size, backend=ns.backend)
     except (CheckpointError, ValueError) as exc:
         return fail("python -m crmn_legacy evaluate", exc)
     except OSError as exc:

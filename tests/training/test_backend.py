@@ -124,6 +124,7 @@ def test_padded_evaluation_counts_every_image_once():
     assert seen == [4, 4, 2]
 
 
+@pytest.mark.jax
 def test_static_inputs_only_under_jax():
     x, t = input_variables("c", 16, (3, 8, 8))
     assert x.type.shape == (None,) * 4 and t.type.shape == (None,)
@@ -139,3 +140,16 @@ def test_unknown_or_missing_backend_is_a_clear_error(monkeypatch):
     with pytest.raises(BackendUnavailable, match=r"pip install -e '\.\[jax\]'"):
         check_backend("jax")
     assert check_backend("c") == "c"
+
+
+def test_command_lines_take_the_backend(capsys):
+    from crmn_legacy.training.cli import build_evaluate_parser, build_train_parser, main_train
+    from crmn_legacy.training.config import RESUMABLE_OVERRIDES
+
+    assert build_train_parser().parse_args(["--backend", "jax"]).backend == "jax"
+    assert build_evaluate_parser().parse_args(["x.h5", "--backend", "c"]).backend == "c"
+    assert "backend" in RESUMABLE_OVERRIDES  # a run resumes under the other backend
+    with pytest.raises(SystemExit) as exc:
+        main_train(["--backend", "cuda"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--backend" in err and "Traceback" not in err

@@ -63,7 +63,6 @@ def _tiny_step(impl, monkeypatch):
     return net, compile_training_step(training_step(net))
 
 
-@pytest.mark.slow  # two CRMN training-step compiles: ~2 min on 2 cores
 def test_tiny_crmn_training_step_fused_equals_graph(monkeypatch):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 3, 8, 8)).astype("float32")

@@ -1,9 +1,10 @@
 """Acceptance: a run killed with SIGKILL at an arbitrary step and resumed ends bit-identical to an uninterrupted run.
 
 Three real ``python -m crmn_legacy train`` processes on the tiny dataset
-(ResNet n=1, 2-4-8 maps, 8x8 images, phase select then final, a checkpoint
-every 3 steps so the kill usually lands between checkpoints and the resumed
-run recomputes some steps):
+(the paper's model, a CRMN with n=1, 2-4-8 maps and an LSTM memory of 4 units;
+with ``-m slow`` also the same ResNet without memory; 8x8 images, phase select
+then final, a checkpoint every 3 steps so the kill usually lands between
+checkpoints and the resumed run recomputes some steps):
 
 1. the reference, uninterrupted;
 2. the victim, killed with ``SIGKILL`` (``os.kill``, no chance to clean up)
@@ -43,17 +44,23 @@ def _env():
     return env
 
 
-def _start(tiny_file, out, extra=(), stderr=subprocess.DEVNULL):
-    cmd = [sys.executable, "-m", "crmn_legacy", "train", "--dataset-file", str(tiny_file), "--out", str(out),
-           *ARGS, *extra]
+def _start(tiny_file, out, args, stderr=subprocess.DEVNULL):
+    cmd = [sys.executable, "-m", "crmn_legacy", "train", "--dataset-file", str(tiny_file), "--out", str(out), *args]
     return subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=stderr, text=True)
 
 
-def test_sigkill_then_resume_is_bit_identical(tiny_file, tmp_path):
+#: the paper's model (CRMN n=1, an LSTM memory of 4 units), and the same ResNet without memory
+MODEL_ARGS = {"crmn": ["--model", "crmn", "--model-option", "memory_units=4"], "resnet": ["--model", "resnet"]}
+
+
+@pytest.mark.parametrize("model", ["crmn", pytest.param("resnet", marks=pytest.mark.slow)])
+def test_sigkill_then_resume_is_bit_identical(model, tiny_file, tmp_path):
+    """The CRMN in every run (one kill point, drawn at random); the ResNet (a subset of it) with -m slow."""
+    args = ARGS + MODEL_ARGS[model]  # the last --model wins
     kill_at = int(os.environ.get("CRMN_KILL_STEP", random.randint(2, MAX_STEP_LINES - 1)))
-    info = f"(killed at progress line {kill_at}; rerun with CRMN_KILL_STEP={kill_at})"
-    ref = _start(tiny_file, tmp_path / "ref")
-    victim = _start(tiny_file, tmp_path / "victim", stderr=subprocess.PIPE)
+    info = f"({model}, killed at progress line {kill_at}; rerun with CRMN_KILL_STEP={kill_at})"
+    ref = _start(tiny_file, tmp_path / "ref", args)
+    victim = _start(tiny_file, tmp_path / "victim", args, stderr=subprocess.PIPE)
     seen, tail = 0, []
     for line in victim.stderr:
         tail.append(line)
@@ -67,7 +74,7 @@ def test_sigkill_then_resume_is_bit_identical(tiny_file, tmp_path):
     assert rc == -signal.SIGKILL, f"victim was not killed (rc={rc}) {info}\n{''.join(tail[-20:])}"
 
     resumed = subprocess.run([sys.executable, "-m", "crmn_legacy", "train", "--dataset-file", str(tiny_file),
-                              "--out", str(tmp_path / "victim"), *ARGS, "--resume", "--progress", "none"],
+                              "--out", str(tmp_path / "victim"), *args, "--resume", "--progress", "none"],
                              env=_env(), capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, f"{info}\n{resumed.stdout}\n{resumed.stderr}"
     assert ref.wait(timeout=300) == 0
@@ -91,18 +98,3 @@ def test_sigkill_then_resume_is_bit_identical(tiny_file, tmp_path):
         stripb = [{k: v for k, v in json.loads(x).items() if k not in TIMING_KEYS}
                   for x in lb]
         assert strip == stripb, f"{phase} log differs {info}"
-
-
-@pytest.mark.slow
-def test_sigkill_resume_crmn_default_mode(tiny_file, tmp_path):
-    """Same acceptance with the paper's model (CRMN n=1, LSTM memory of 4 units), several kill points."""
-    global ARGS
-    saved = ARGS
-    ARGS = [a if a != "resnet" else "crmn" for a in ARGS] + ["--model-option", "memory_units=4"]
-    try:
-        for k in (3, 9):
-            os.environ["CRMN_KILL_STEP"] = str(k)
-            test_sigkill_then_resume_is_bit_identical(tiny_file, tmp_path / f"k{k}")
-    finally:
-        ARGS = saved
-        os.environ.pop("CRMN_KILL_STEP", None)

@@ -193,7 +193,7 @@ def test_image_label_pairs_survive_subsets_shuffling_and_augmentation(trainer, t
     data, y_all = _labelled_images()
     tr = retarget(trainer, tiny_file, tmp_path / "run", epochs=3, phase="both", train_subset=40, val_subset=12,
                   test_subset=15, lr_schedule=[0.1, 0.01, 0.001])
-    tr.data = load_training_data(tr.config, data)
+    real_data, tr.data = tr.data, load_training_data(tr.config, data)  # the fixture is shared: restored below
     seen = []  # (phase, "train" or "eval", example indices, padded pixels) per batch
     phase = []
     real_train, real_eval, real_run_phase = tr.train_fn, tr.eval_fn, tr._run_phase
@@ -215,7 +215,7 @@ def test_image_label_pairs_survive_subsets_shuffling_and_augmentation(trainer, t
     try:
         tr.run()
     finally:
-        tr.train_fn, tr.eval_fn = real_train, real_eval
+        tr.train_fn, tr.eval_fn, tr.data = real_train, real_eval, real_data
         del tr._run_phase
     assert phase == ["select", "final"]
 

@@ -140,8 +140,11 @@ def test_count_equals_the_products_a_compiled_training_step_executes():
     from pytensor.link.vm import VMLinker
 
     from crmn_legacy import random as crmn_random
-    from crmn_legacy.compile import FAST_QUERY, function
+    from crmn_legacy.compile import FAST_QUERY, function, register_rewrites
+    from crmn_legacy.ops.tanh import DoubleExpTanh
     from crmn_legacy.training.step import training_step
+
+    register_rewrites()  # what get_mode() does before it hands out our default mode
 
     crmn_random.set_rng(3)
     net = crmn(1, 1, num_classes=4, input_var=pt.tensor4("x"), input_shape=(None, 3, 16, 16))
@@ -159,6 +162,10 @@ def test_count_equals_the_products_a_compiled_training_step_executes():
 
     fn = function(step.inputs, step.outputs, updates=step.updates, cache=False,
                   mode=Mode(linker=VMLinker(use_cloop=False, callback=callback), optimizer=FAST_QUERY))
+    # our rewrites ran (crmn_float32_tanh put its tanh into the LSTM's fused gate Composites)
+    scalar = [getattr(n.op, "scalar_op", None) for n in fn.maker.fgraph.apply_nodes]
+    assert any(isinstance(op, DoubleExpTanh) for s in scalar if hasattr(s, "fgraph") for op in
+               (m.op for m in s.fgraph.apply_nodes))
     batch = 6
     rng = np.random.default_rng(0)
     fn(rng.standard_normal((batch, 3, 16, 16)).astype(np.float32), np.arange(batch, dtype=np.int32) % 4)

@@ -153,3 +153,31 @@ def test_command_lines_take_the_backend(capsys):
         main_train(["--backend", "cuda"])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "--backend" in err and "Traceback" not in err
+
+
+def test_a_step_is_timed_until_its_outputs_are_on_the_host(trainer, tiny_file, tmp_path):
+    """Regression: a JAX step function returns device arrays at once and the device finishes the step later;
+    the recorded step time must include waiting for the outputs (it counted only the dispatch)."""
+    import json
+    import time
+
+    from training_helpers import retarget
+
+    tr = retarget(trainer, tiny_file, tmp_path / "run", epochs=1, phase="select")
+    real = tr.train_fn
+
+    class Pending:  # an output whose value is there 20 ms after the call returned
+        def __init__(self, value):
+            self.value = value
+
+        def __float__(self):
+            time.sleep(0.02)
+            return float(self.value)
+
+    tr.train_fn = lambda x, y: [Pending(v) for v in real(x, y)]
+    try:
+        tr.run()
+    finally:
+        tr.train_fn = real
+    rec = json.loads((tmp_path / "run" / "select" / "log.jsonl").read_text().splitlines()[-1])
+    assert rec["step_seconds_median"] >= 3 * 0.02  # the three outputs waited for inside the timed span

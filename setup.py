@@ -9,7 +9,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["crmn_legacy", "crmn_legacy.*"]),
-    package_data={"crmn_legacy": ["ops/c_code/*.c", "ops/c_code/*.h"]},
+    package_data={"crmn_legacy": ["ops/c/src/*.c", "ops/c/src/*.h"]},
     python_requires=">=3.11,<3.15",
     install_requires=[
         "pytensor>=3.0,<4",

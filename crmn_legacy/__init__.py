@@ -6,11 +6,11 @@ residual-block outputs feed an LSTM that runs over depth.
 Importing the package changes no global setting of the host program.  A
 program that wants the settings of our command lines (float32, OpenMP,
 OpenBLAS threads, allocator) calls :func:`configure` once, first thing; see
-:mod:`crmn_legacy.configuration`.  Compile with
-:func:`crmn_legacy.compile.function`: it runs our Ops' C code.
+:mod:`crmn_legacy.runtime.configuration`.  Compile with
+:func:`crmn_legacy.runtime.compile.function`: it runs our Ops' C code.
 """
 
-from .configuration import configure
+from .runtime.configuration import configure
 
 __all__ = ["configure", "__version__"]
 

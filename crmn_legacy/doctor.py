@@ -78,8 +78,8 @@ def check_jax_devices():
 
 
 def check_mode():
-    """check_mode() -> Check: the mode crmn_legacy.compile.function uses."""
-    from crmn_legacy.compile import DEFAULT_MODE, get_mode
+    """check_mode() -> Check: the mode crmn_legacy.runtime.compile.function uses."""
+    from crmn_legacy.runtime.compile import DEFAULT_MODE, get_mode
 
     chosen = os.environ.get("CRMN_MODE", DEFAULT_MODE)
     mode = get_mode()
@@ -116,7 +116,7 @@ def check_blas():
     """check_blas() -> Check: compile, link and run a ``scipy_cblas_sgemm`` call as our C code does."""
     import pytensor
 
-    from crmn_legacy._pytensor_setup import blas_info
+    from crmn_legacy.runtime.pytensor_flags import blas_info
 
     info = blas_info()
     if info["include_dir"] is None:
@@ -167,8 +167,8 @@ def check_compiledir(path=None):
 
 
 def check_graph_cache():
-    """check_graph_cache() -> Check: the rewritten-graph cache (:mod:`crmn_legacy.graph_cache`) is usable."""
-    from .graph_cache import default_cache_dir
+    """check_graph_cache() -> Check: the rewritten-graph cache (:mod:`crmn_legacy.runtime.graph_cache`) is usable."""
+    from .runtime.graph_cache import default_cache_dir
 
     path = default_cache_dir()
     if path is None:

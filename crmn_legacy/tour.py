@@ -38,7 +38,7 @@ from pytensor.scalar.basic import Composite
 from pytensor.tensor.basic import tensor_copy
 from pytensor.tensor.elemwise import Elemwise
 
-from . import compile as crmn_compile
+from .runtime import compile as crmn_compile
 from . import layers, objectives
 from .models import crmn
 from .ops import Conv2d
@@ -494,7 +494,7 @@ def step_jax(ctx, say=print):
     _banner(say, 6, "the same function compiled by JAX")
     say("""The graph is backend-independent: the same symbolic outputs can be compiled by
 another linker.  mode="JAX" rewrites the graph for JAX, turns each node into a JAX
-function (our conv Ops via crmn_legacy/ops/jax_conv.py) and jax.jit-compiles the whole
+function (our conv Ops via crmn_legacy/ops/jax/conv.py) and jax.jit-compiles the whole
 graph with XLA.  The results must match the C backend's.""")
     try:
         import jax  # noqa: F401
@@ -502,7 +502,7 @@ graph with XLA.  The results must match the C backend's.""")
         say("\nSKIPPED: JAX is not installed (pip install jax).")
         return {"skipped": "JAX is not installed"}
     try:
-        from .ops import jax_conv  # noqa: F401
+        from .ops.jax import conv as _jax_conv  # noqa: F401
     except ImportError as exc:
         say(f"\nSKIPPED: our conv Op has no JAX dispatch ({exc}).")
         return {"skipped": f"no JAX dispatch for the conv Op: {exc}"}

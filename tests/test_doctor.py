@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import crmn_legacy
-import crmn_legacy.compile
+import crmn_legacy.runtime.compile
 from crmn_legacy import doctor
-from crmn_legacy._pytensor_setup import blas_info
+from crmn_legacy.runtime.pytensor_flags import blas_info
 
 
 def test_floatx_is_float32():
@@ -34,7 +34,7 @@ def test_pytensor_dot_uses_linked_blas_without_warning():
     a, b = pt.fmatrix("a"), pt.fmatrix("b")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = crmn_legacy.compile.function([a, b], pt.dot(a, b))
+        f = crmn_legacy.runtime.compile.function([a, b], pt.dot(a, b))
     ops = {type(node.op).__name__ for node in f.maker.fgraph.apply_nodes}
     assert ops & {"Dot22", "Gemm", "CGemv", "Dot22Scalar"}, ops
     rng = np.random.default_rng(0)

@@ -140,7 +140,7 @@ def test_count_equals_the_products_a_compiled_training_step_executes():
     from pytensor.link.vm import VMLinker
 
     from crmn_legacy import random as crmn_random
-    from crmn_legacy.compile import FAST_QUERY, function, register_rewrites
+    from crmn_legacy.runtime.compile import FAST_QUERY, function, register_rewrites
     from crmn_legacy.ops.tanh import DoubleExpTanh
     from crmn_legacy.training.step import training_step
 

@@ -5,7 +5,7 @@ import pytensor.tensor as pt
 from pytensor.tensor.special import softmax
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function
+from crmn_legacy.runtime.compile import function
 from crmn_legacy.objectives import aggregate, categorical_accuracy, categorical_crossentropy
 
 

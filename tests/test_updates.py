@@ -13,7 +13,7 @@ import pytest
 from pytensor.tensor.special import softmax
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function
+from crmn_legacy.runtime.compile import function
 from crmn_legacy.objectives import aggregate, categorical_crossentropy
 from crmn_legacy.regularization import weight_decay_penalty
 from crmn_legacy.updates import learning_rate_variable, make_velocities, momentum

@@ -62,7 +62,7 @@ def _compile_ops(c, f, stride, dtype, mode):
     """Three functions, one Op each: (x, w) -> y, (w, gy, x) -> dx, (x, gy) -> dw."""
     import pytensor.tensor as pt
 
-    from ..compile import function
+    from ..runtime.compile import function
     from ..ops import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 
     x = pt.tensor("x", dtype=dtype, shape=(None, c, None, None))
@@ -83,7 +83,7 @@ def _compile(c, f, stride, dtype, mode):
     """One function (x, w, gy) -> (y, dx, dw) made of the three Ops."""
     import pytensor.tensor as pt
 
-    from ..compile import function
+    from ..runtime.compile import function
     from ..ops import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 
     x = pt.tensor("x", dtype=dtype, shape=(None, c, None, None))

@@ -9,7 +9,7 @@ PyTensor 3 deprecates ``default_update``, so the running-average updates of
 :class:`BatchNormLayer` are returned explicitly::
 
     out, updates = get_output(net, return_updates=True)
-    train_fn = crmn_legacy.compile.function([x, y], loss, updates=list(updates.items()) + sgd)
+    train_fn = crmn_legacy.runtime.compile.function([x, y], loss, updates=list(updates.items()) + sgd)
 
 ``get_output`` hands every layer an ``updates`` keyword (an ``OrderedDict``
 it may add ``{shared variable: new value}`` pairs to); with

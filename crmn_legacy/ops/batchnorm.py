@@ -29,8 +29,8 @@ running averages are updates) are added in graph form:
 :math:`\\partial\\mu/\\partial x = 1/M`, :math:`\\partial r/\\partial x = -r^2 \\hat x / M`.
 The gradient of :class:`BatchNormTrainGrad` is the gradient of its graph-form
 formula, so derivatives of any order exist.  C code in
-``c_code/batchnorm_*.{h,c}`` (OpenMP over channels, double accumulators),
-NumPy ``perform``, JAX dispatch in :mod:`crmn_legacy.ops.jax_batchnorm`.
+``c/src/batchnorm_*.{h,c}`` (OpenMP over channels, double accumulators),
+NumPy ``perform``, JAX dispatch in :mod:`crmn_legacy.ops.jax.batchnorm`.
 """
 
 import numpy as np
@@ -42,7 +42,7 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import float64, int64
 
-from ._c_templates import DTYPES as _DTYPES, OpenMPMixin, c_call
+from .c.templates import DTYPES as _DTYPES, OpenMPMixin, c_call
 
 __all__ = ["batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train_reference",
            "batch_norm_grad_reference"]

@@ -13,27 +13,27 @@ The gradient of :class:`ChannelSum` is the broadcast of its output gradient,
 ``AddChannelBias(zeros_like(x), g)``, so derivatives of any order exist.
 
 In place: graphs are built with ``AddChannelBias(inplace=False)``; the
-compile-time rewrite ``crmn_inplace_channel_bias`` (tags ``crmn``,
+compile-time rewrite ``crmn_inplace_channel_bias``
+(:mod:`crmn_legacy.rewrites.inplace_bias`; tags ``crmn``,
 ``inplace``; PyTensor's destroy handler accepts it only where ``x`` is not
 needed elsewhere, as for a convolution's fresh output) switches to
 ``inplace=True``, which adds the bias into ``x``'s buffer instead of writing a
 new tensor: one memory pass instead of a read, a write and an allocation.  C
-code in ``c_code/channel_*.{h,c}``, NumPy ``perform``, JAX dispatch in
-:mod:`crmn_legacy.ops.jax_channel`.
+code in ``c/src/channel_*.{h,c}``, NumPy ``perform``, JAX dispatch in
+:mod:`crmn_legacy.ops.jax.channel`.
 """
 
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
-from pytensor.graph.rewriting.basic import WalkingGraphRewriter, copy_stack_trace, node_rewriter
 from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import OpenMPMixin, c_call
+from .c.templates import OpenMPMixin, c_call
 from .batchnorm import _as_vec, _as_x  # the same (N, C, ...) input and per-channel vector checks
 
-__all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum", "REWRITES"]
+__all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum"]
 
 
 def _bshape(ndim):
@@ -110,22 +110,6 @@ class ChannelSum(_ChannelC):
     def pullback(self, inputs, outputs, output_grads):
         (x,) = inputs
         return [AddChannelBias()(pt.zeros_like(x), output_grads[0])]
-
-
-@node_rewriter([AddChannelBias], inplace=True)
-def local_inplace_channel_bias(fgraph, node):
-    """AddChannelBias(x, b) -> AddChannelBias(inplace=True)(x, b) where the destroy handler allows it."""
-    if node.op.inplace:
-        return False
-    new = AddChannelBias(inplace=True)(*node.inputs)
-    copy_stack_trace(node.outputs, new)
-    return [new]
-
-
-#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
-REWRITES = ((None, "crmn_inplace_channel_bias",
-             WalkingGraphRewriter(local_inplace_channel_bias, failure_callback=WalkingGraphRewriter.warn_inplace),
-             ("crmn", "inplace"), 50.2),)
 
 
 def add_channel_bias(x, b):

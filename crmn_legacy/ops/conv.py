@@ -17,18 +17,18 @@ with stride 2 two input sizes do).
 Implementations
 ---------------
 ``perform`` is NumPy im2col + matmul (:mod:`crmn_legacy.ops.conv_numpy`).
-The C code (``c_code/conv2d_template.c``, built by
-:mod:`crmn_legacy.ops.c_support`) has two implementations: im2col +
+The C code (``c/src/conv2d_template.c``, built by
+:mod:`crmn_legacy.ops.c.conv_mixin`) has two implementations: im2col +
 ``cblas_?gemm`` of the ``scipy-openblas32`` wheel (float64, and float32 where
 the other one does not apply) and, for float32 on CPUs with AVX2 + FMA, direct
-("implicit GEMM") AVX2 kernels (``c_code/conv2d_direct.h``).  The environment
+("implicit GEMM") AVX2 kernels (``c/src/conv2d_direct.h``).  The environment
 variable ``CRMN_CONV_IMPL``, read at every call, chooses: ``gemm``,
 ``direct`` (wherever it applies), or unset / ``auto`` (see Choices below).
-A JAX dispatch lives in :mod:`crmn_legacy.ops.jax_conv`.
+A JAX dispatch lives in :mod:`crmn_legacy.ops.jax.conv`.
 
 Choices
 -------
-The Ops run their C code in our compile mode (:mod:`crmn_legacy.compile`);
+The Ops run their C code in our compile mode (:mod:`crmn_legacy.runtime.compile`);
 under PyTensor 3's default Numba linker they fall back to object mode calling
 ``perform`` (about 9x slower at k=1).  In C, images are shared out between
 OpenMP threads, each with single-threaded OpenBLAS and its own im2col buffer
@@ -53,7 +53,7 @@ from pytensor.link.c.op import COp
 from pytensor.tensor.type import integer_dtypes
 
 from . import conv_numpy
-from .c_support import CConvMixin
+from .c.conv_mixin import CConvMixin
 
 __all__ = ["conv2d", "Conv2d", "Conv2dGradWeights", "Conv2dGradInputs", "conv_output_shape"]
 

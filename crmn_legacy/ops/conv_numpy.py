@@ -2,7 +2,7 @@
 
 These are the ``perform`` methods of :mod:`crmn_legacy.ops.conv` (used by the
 Python linker, and by any mode that falls back to Python) and a readable
-statement of what the C code in ``c_code/conv2d.h`` computes.
+statement of what the C code in ``c/src/conv2d.h`` computes.
 
 Notation (NCHW, cross-correlation, no filter flip): input ``x`` (N, C, H, W),
 filters ``w`` (F, C, kh, kw), stride (sh, sw), padding (ph, pw),

@@ -14,8 +14,8 @@ cutting the larger of C's two dimensions into one block per OpenMP thread,
 each computed by a single-threaded ``cblas_?gemm`` (same arithmetic).  Its
 gradients are :class:`Matmul` s again (``dA = G op_b(B)^T``, ``dB = op_a(A)^T
 G``, with the transposes folded into the flags), so derivatives of any order
-exist.  C code in ``c_code/matmul_*``, NumPy ``perform``, JAX dispatch in
-:mod:`crmn_legacy.ops.jax_matmul`.
+exist.  C code in ``c/src/matmul_*``, NumPy ``perform``, JAX dispatch in
+:mod:`crmn_legacy.ops.jax.matmul`.
 """
 
 import numpy as np
@@ -25,7 +25,7 @@ from pytensor.link.c.op import COp
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import BLAS_HEADER, DTYPES, BlasMixin, c_call
+from .c.templates import BLAS_HEADER, DTYPES, BlasMixin, c_call
 
 __all__ = ["matmul", "Matmul"]
 

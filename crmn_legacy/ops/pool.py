@@ -15,8 +15,8 @@ it in one OpenMP pass each:
   (0 in the ignored border), the adjoint of :class:`MeanPool`.
 
 Each is the other's gradient, so derivatives of any order exist.  C code in
-``c_code/pool_*.{h,c}``, NumPy ``perform``, JAX dispatch in
-:mod:`crmn_legacy.ops.jax_pool`.
+``c/src/pool_*.{h,c}``, NumPy ``perform``, JAX dispatch in
+:mod:`crmn_legacy.ops.jax.pool`.
 """
 
 import numpy as np
@@ -28,7 +28,7 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 from pytensor.tensor.type import integer_dtypes
 
-from ._c_templates import DTYPES, OpenMPMixin, c_call
+from .c.templates import DTYPES, OpenMPMixin, c_call
 
 __all__ = ["mean_pool", "MeanPool", "MeanPoolGrad", "mean_pool_reference", "mean_pool_grad_reference"]
 

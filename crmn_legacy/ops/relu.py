@@ -22,7 +22,7 @@ there.  A NaN input gives NaN.
 
 :func:`crmn_legacy.nonlinearities.rectify` returns this Op, so printed graphs
 say ``relu``.  Backends: C (``c_code``), Python (``impl``), JAX
-(:mod:`crmn_legacy.ops.jax_relu`, ``jnp.maximum``); the Numba linker falls
+(:mod:`crmn_legacy.ops.jax.relu`, ``jnp.maximum``); the Numba linker falls
 back to ``impl`` in object mode, as for our other Ops.
 """
 

@@ -22,7 +22,8 @@ the branch that uses it), and the series is exact to float32 precision below
 than half ``tanhf``'s cost (``docs/PERFORMANCE.md``).  Signed zeros, +-inf
 (+-1) and NaN behave as ``tanhf``.
 
-The rewrite ``crmn_float32_tanh`` (``specialize``, tags ``crmn`` and
+The rewrite ``crmn_float32_tanh`` (:mod:`crmn_legacy.rewrites.float32_tanh`;
+``specialize``, tags ``crmn`` and
 ``cxx_only``, so the JAX and Numba modes keep PyTensor's ``tanh``) replaces
 every float32 ``Elemwise{tanh}`` of a compiled graph by
 ``Elemwise{DoubleExpTanh}`` before elementwise fusion.  The graph a user
@@ -33,10 +34,9 @@ shows ``double_exp_tanh``.  Its Python ``impl`` and gradient are
 """
 
 import pytensor.scalar as ps
-from pytensor.graph.rewriting.basic import copy_stack_trace, node_rewriter
 from pytensor.tensor.elemwise import Elemwise
 
-__all__ = ["DoubleExpTanh", "double_exp_tanh", "local_float32_tanh", "REWRITES"]
+__all__ = ["DoubleExpTanh", "double_exp_tanh"]
 
 _C_SUPPORT = """
 #ifndef CRMN_DOUBLE_EXP_TANH
@@ -82,20 +82,3 @@ class DoubleExpTanh(ps.Tanh):
 #: The scalar Op, and its Elemwise (what the rewrite puts in a compiled graph).
 scalar_double_exp_tanh = DoubleExpTanh(ps.upgrade_to_float, name="double_exp_tanh")
 double_exp_tanh = Elemwise(scalar_double_exp_tanh, name="double_exp_tanh")
-
-
-@node_rewriter([Elemwise])
-def local_float32_tanh(fgraph, node):
-    """Elemwise{tanh}(x) -> Elemwise{double_exp_tanh}(x) for a float32 x (C backend only)."""
-    op = node.op
-    if type(op.scalar_op) is not ps.Tanh or op.inplace_pattern:
-        return False
-    if node.inputs[0].type.dtype != "float32" or node.outputs[0].type.dtype != "float32":
-        return False
-    out = double_exp_tanh(node.inputs[0])
-    copy_stack_trace(node.outputs, out)
-    return [out]
-
-
-#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
-REWRITES = (("specialize", "crmn_float32_tanh", local_float32_tanh, ("crmn", "cxx_only"), None),)

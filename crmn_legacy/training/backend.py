@@ -4,12 +4,12 @@ Two backends compile the *same* symbolic graph
 (:func:`crmn_legacy.training.step.training_step`); only the linker differs:
 
 ``"c"`` (default)
-    Our default mode (:func:`crmn_legacy.compile.get_mode`): PyTensor's C
+    Our default mode (:func:`crmn_legacy.runtime.compile.get_mode`): PyTensor's C
     virtual machine running our C Ops (OpenBLAS, OpenMP) on the CPU.  Any
     input shape.
 ``"jax"``
     ``mode="JAX"``: PyTensor's JAX linker, ``jax.jit`` of the whole step; our
-    Ops dispatch to ``jax.lax`` (:mod:`crmn_legacy.ops.jax_conv` and its
+    Ops dispatch to ``jax.lax`` (:mod:`crmn_legacy.ops.jax.conv` and its
     siblings).  Runs on JAX's default device: the first GPU when JAX sees one
     (a CUDA ``jaxlib``), else the CPU.
 
@@ -58,7 +58,7 @@ def check_backend(backend):
 
 
 def backend_mode(backend):
-    """backend_mode(backend) -> mode for :func:`crmn_legacy.compile.function`: None (our C default) or ``"JAX"``."""
+    """backend_mode(backend) -> mode for :func:`crmn_legacy.runtime.compile.function`: None (our C default) or ``"JAX"``."""
     check_backend(backend)
     if backend == "jax":
         from .. import ops  # noqa: F401  (registers the JAX implementations of our Ops)

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 import pytensor.tensor as pt
 
-from ..compile import function
+from ..runtime.compile import function
 from ..layers import get_all_layers, get_all_params, get_output
 from ..objectives import aggregate, categorical_accuracy, categorical_crossentropy
 from ..regularization import weight_decay_penalty

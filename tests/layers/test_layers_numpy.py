@@ -12,7 +12,7 @@ from pytensor.graph.replace import graph_replace
 
 import crmn_legacy  # noqa: F401
 from crmn_legacy import layers as L
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 
 MODE = get_mode("FAST_COMPILE")  # a Mode object: verify_grad turns the string into FAST_RUN (Numba)
 RNG = np.random.default_rng(0)

@@ -8,7 +8,7 @@ import pytest
 
 import crmn_legacy  # noqa: F401
 from crmn_legacy import random as crmn_random
-from crmn_legacy.compile import function
+from crmn_legacy.runtime.compile import function
 from crmn_legacy.layers import BatchNormLayer, InputLayer, get_all_param_values, get_output
 from crmn_legacy.layers import normalization
 from crmn_legacy.ops.batchnorm import BatchNormTrain

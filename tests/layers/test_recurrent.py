@@ -8,7 +8,7 @@ from pytensor.graph.replace import graph_replace
 
 import crmn_legacy  # noqa: F401
 from crmn_legacy import layers as L
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.layers.recurrent import FORGET_GATE_BIAS
 
 MODE = get_mode("FAST_COMPILE")

@@ -9,7 +9,7 @@ from pytensor.graph.replace import graph_replace
 
 import crmn_legacy  # noqa: F401
 from crmn_legacy import layers as L
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.models import (
     PAPER_CONFIGS, TABLE1, blocks_per_stage, build_model, count_params, crmn, matches_paper, paper_millions,
     resnet,

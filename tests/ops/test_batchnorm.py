@@ -8,7 +8,7 @@ import pytest
 from pytensor.gradient import verify_grad
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops.batchnorm import (BatchNormTrain, BatchNormTrainGrad, batch_norm_grad_reference,
                                        batch_norm_train, batch_norm_train_reference)
 

@@ -9,7 +9,7 @@ from pytensor.compile.mode import Mode
 from pytensor.gradient import verify_grad
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops.channel import AddChannelBias, ChannelSum, add_channel_bias
 
 RNG = np.random.default_rng(13)

@@ -9,7 +9,7 @@ from conv_reference import ref_conv2d, ref_grad_inputs, ref_grad_weights
 from pytensor.gradient import verify_grad
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d, conv_output_shape
 
 RNG = np.random.default_rng(1234)
@@ -43,7 +43,7 @@ def _fwd_bwd_fn(stride, pad, dtype):
     return function([x, w, gy], [y, dx, dw])
 
 
-# The float32 C code has two implementations (ops/c_code/conv2d_direct.h):
+# The float32 C code has two implementations (ops/c/src/conv2d_direct.h):
 # im2col + GEMM and direct AVX2 kernels, chosen per call by CRMN_CONV_IMPL
 # (gemm | direct | unset = auto).  Every case runs under each.
 IMPLS = ["gemm", "direct", "auto"]

@@ -6,7 +6,7 @@ import pytensor.tensor as pt
 import pytest
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function
+from crmn_legacy.runtime.compile import function
 from crmn_legacy.ops import Conv2dGradInputs, Conv2dGradWeights, conv2d
 
 pytestmark = pytest.mark.jax

@@ -8,7 +8,7 @@ from pytensor.gradient import verify_grad
 
 import crmn_legacy  # noqa: F401
 from crmn_legacy import nonlinearities
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops.relu import Relu, relu
 
 PY_MODE = pytensor.compile.mode.Mode(linker="py", optimizer="fast_run")

@@ -7,7 +7,7 @@ import pytest
 from pytensor.gradient import verify_grad
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops.tanh import DoubleExpTanh, double_exp_tanh
 
 

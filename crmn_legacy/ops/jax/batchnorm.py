@@ -10,7 +10,7 @@ imported and JAX is installed.
 import jax.numpy as jnp
 from pytensor.link.jax.dispatch import jax_funcify
 
-from .batchnorm import BatchNormTrain, BatchNormTrainGrad
+from ..batchnorm import BatchNormTrain, BatchNormTrainGrad
 
 __all__ = ["register"]
 

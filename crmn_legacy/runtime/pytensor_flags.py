@@ -1,8 +1,8 @@
 """pytensor_flags() and blas_info() -- the PyTensor flags our compiled functions want, computed, not applied.
 
-Nothing here changes PyTensor: :func:`crmn_legacy.configuration.configure`
+Nothing here changes PyTensor: :func:`crmn_legacy.runtime.configuration.configure`
 applies :func:`pytensor_flags` to the process, and
-:func:`crmn_legacy.compile.function` applies them only while it compiles.
+:func:`crmn_legacy.runtime.compile.function` applies them only while it compiles.
 
 * ``openmp = True``: PyTensor's own elementwise C loops (the fused
   ``Composite`` s: residual sums, ReLU gradient masks, LSTM gates, SGD

@@ -9,7 +9,7 @@ Registered with ``pytensor.link.jax.dispatch.jax_funcify`` when
 import jax.numpy as jnp
 from pytensor.link.jax.dispatch import jax_funcify
 
-from .channel import AddChannelBias, ChannelSum
+from ..channel import AddChannelBias, ChannelSum
 
 __all__ = ["register"]
 

@@ -1,6 +1,6 @@
 /* crmn_common.h -- helpers shared by every C Op of crmn_legacy.
  *
- * ops/_c_templates.py puts this text first in every Op's support code.
+ * ops/c/templates.py puts this text first in every Op's support code.
  */
 #ifndef CRMN_COMMON_H
 #define CRMN_COMMON_H

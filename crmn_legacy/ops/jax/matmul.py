@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 from pytensor.link.jax.dispatch import jax_funcify
 
-from .matmul import Matmul
+from ..matmul import Matmul
 
 __all__ = ["register"]
 

@@ -4,7 +4,7 @@
  * conv2d_direct.h (float32 only; CRMN_CONV_IMPL chooses), which return 1 when
  * they did it.
  *
- * ops/_c_templates.py instantiates this text twice, replacing DTYPE by
+ * ops/c/templates.py instantiates this text twice, replacing DTYPE by
  * float / double and NPYTYPE by NPY_FLOAT32 / NPY_FLOAT64 (CRMN_GEMM_DTYPE is
  * then scipy_cblas_sgemm / scipy_cblas_dgemm).  Layout is NCHW, filters FCkk.
  *

@@ -1,11 +1,11 @@
-"""crmn_legacy.ops.fusion: an elementwise node with one elementwise reader is fused into it."""
+"""crmn_legacy.rewrites.fusion: an elementwise node with one elementwise reader is fused into it."""
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops.relu import relu
 
 
@@ -44,7 +44,7 @@ def test_composite_producer_nests_in_the_reader():
     from pytensor.graph.fg import FunctionGraph
     from pytensor.tensor.elemwise import Elemwise
 
-    from crmn_legacy.ops.fusion import SingleReaderFusion
+    from crmn_legacy.rewrites.fusion import SingleReaderFusion
 
     a, b, c = pt.matrix("a"), pt.matrix("b"), pt.matrix("c")
     i0, i1 = ps.float32("i0"), ps.float32("i1")

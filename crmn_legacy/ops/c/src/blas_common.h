@@ -1,6 +1,6 @@
 /* blas_common.h -- the scipy-openblas32 wheel, as the BLAS-calling Ops (convolutions, matmul) use it.
  *
- * ops/_c_templates.py puts this text after crmn_common.h in those Ops' support code.
+ * ops/c/templates.py puts this text after crmn_common.h in those Ops' support code.
  */
 #ifndef CRMN_BLAS_COMMON_H
 #define CRMN_BLAS_COMMON_H

@@ -1,4 +1,4 @@
-"""crmn_legacy.ops.bias_batchnorm: a bias in front of a training-mode BatchNorm is dropped at compile time."""
+"""crmn_legacy.rewrites.bias_batchnorm: a bias in front of a training-mode BatchNorm is dropped at compile time."""
 
 import collections
 
@@ -8,7 +8,7 @@ import pytensor.tensor as pt
 import pytest
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy.compile import function, get_mode
+from crmn_legacy.runtime.compile import function, get_mode
 from crmn_legacy.ops import AddChannelBias, ChannelSum, add_channel_bias, batch_norm_train, conv2d
 
 REWRITES = ("crmn_bn_train_absorbs_bias", "crmn_bn_grad_absorbs_bias", "crmn_bias_grad_through_bn_is_zero")
@@ -96,7 +96,7 @@ def test_zero_bias_gradient_is_built_without_shape_inference(static):
     from pytensor.graph.fg import FunctionGraph
 
     from crmn_legacy.ops.batchnorm import BatchNormTrainGrad
-    from crmn_legacy.ops.bias_batchnorm import local_bias_grad_through_bn_is_zero
+    from crmn_legacy.rewrites.bias_batchnorm import local_bias_grad_through_bn_is_zero
 
     c = 5 if static else None
     x, dy = pt.tensor("x", shape=(None, c, None, None)), pt.tensor("dy", shape=(None, c, None, None))

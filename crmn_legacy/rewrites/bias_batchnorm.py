@@ -20,7 +20,7 @@ followed by a BatchNorm.  Computed literally, each bias costs a pass over the
 convolution's output (``AddChannelBias``) and another over the BatchNorm's
 input gradient (``ChannelSum``, whose result is rounding noise around 0).
 Three rewrites (in ``canonicalize``, tag ``crmn``: they run in the modes of
-:func:`crmn_legacy.compile.get_mode`) remove both passes without changing the
+:func:`crmn_legacy.runtime.compile.get_mode`) remove both passes without changing the
 mathematics:
 
 * ``crmn_bn_train_absorbs_bias``: ``BatchNormTrain(AddChannelBias(y, b))`` ->
@@ -45,8 +45,8 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.rewriting.basic import copy_stack_trace, node_rewriter
 
-from .batchnorm import BatchNormTrain, BatchNormTrainGrad
-from .channel import AddChannelBias, ChannelSum
+from ..ops.batchnorm import BatchNormTrain, BatchNormTrainGrad
+from ..ops.channel import AddChannelBias, ChannelSum
 
 __all__ = ["local_bn_train_absorbs_bias", "local_bn_grad_absorbs_bias", "local_bias_grad_through_bn_is_zero", "REWRITES"]
 
@@ -101,7 +101,7 @@ def local_bias_grad_through_bn_is_zero(fgraph, node):
     return [zeros]
 
 
-#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.runtime.compile.register_rewrites`.
 REWRITES = (
     ("canonicalize", "crmn_bn_train_absorbs_bias", local_bn_train_absorbs_bias, ("crmn",), None),
     ("canonicalize", "crmn_bn_grad_absorbs_bias", local_bn_grad_absorbs_bias, ("crmn",), None),

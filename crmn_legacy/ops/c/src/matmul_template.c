@@ -5,7 +5,7 @@
  * op(b) is K x N, c is M x N C-contiguous.  The larger of M and N is cut into
  * one block per OpenMP thread and each thread calls single-threaded BLAS on
  * its block: the same arithmetic as one GEMM call, without OpenBLAS's own
- * busy-waiting threads (see ops/c_support.py for why those are kept at one).
+ * busy-waiting threads (see ops/c/conv_mixin.py for why those are kept at one).
  */
 
 static int crmn_matmul_DTYPE(PyArrayObject *a_in, PyArrayObject *b_in, int ta, int tb, PyArrayObject **c_out)

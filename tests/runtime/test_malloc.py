@@ -1,4 +1,4 @@
-"""Tests of crmn_legacy._malloc: keep_freed_memory() sets the glibc thresholds (only when called), and the opt-outs work."""
+"""Tests of crmn_legacy.runtime.malloc: keep_freed_memory() sets the glibc thresholds (only when called), and the opt-outs work."""
 
 import platform
 import resource
@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from crmn_legacy import _malloc
+from crmn_legacy.runtime import malloc
 
 glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                            reason="mallopt thresholds are glibc's")
@@ -20,19 +20,19 @@ def test_set_on_this_machine_and_opt_outs(monkeypatch):
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     monkeypatch.delenv("MALLOC_MMAP_MAX_", raising=False)
-    assert _malloc.keep_freed_memory() is True
+    assert malloc.keep_freed_memory() is True
     monkeypatch.setenv("CRMN_MALLOC_TUNING", "0")
-    assert _malloc.keep_freed_memory() is False
+    assert malloc.keep_freed_memory() is False
     monkeypatch.delenv("CRMN_MALLOC_TUNING")
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")  # the user's own glibc setting wins
-    assert _malloc.keep_freed_memory() is False
+    assert malloc.keep_freed_memory() is False
 
 
 _CHILD = """
 import resource, sys
 import numpy as np
 if sys.argv[1] == "tuned":
-    from crmn_legacy._malloc import keep_freed_memory
+    from crmn_legacy.runtime.malloc import keep_freed_memory
     keep_freed_memory()
 def step():  # like a training step with allow_gc: ten 8 MiB intermediates and a 40 MiB one, then freed
     live = [np.ones(2 * 2**20, dtype=np.float32) for _ in range(10)] + [np.ones(10 * 2**20, dtype=np.float32)]

@@ -1,6 +1,6 @@
 """support_code(*sources) and source_version(*names) -- the one loader of our COps' C sources.
 
-Each Op family keeps its C code in ``c_code/``: dtype-independent headers
+Each Op family keeps its C code in ``c/src/``: dtype-independent headers
 (``crmn_common.h`` for every Op, ``blas_common.h`` for those calling BLAS, the
 family's ``*_common.h``) and a ``*_template.c`` written once with the
 placeholders ``DTYPE`` (``float`` / ``double``) and ``NPYTYPE``
@@ -13,13 +13,13 @@ import pathlib
 __all__ = ["C_DIR", "DTYPES", "SHARED_HEADER", "BLAS_HEADER", "read", "support_code", "source_version", "c_call",
            "OpenMPMixin", "BlasMixin"]
 
-C_DIR = pathlib.Path(__file__).resolve().parent / "c_code"
+C_DIR = pathlib.Path(__file__).resolve().parent / "src"
 #: dtype -> (C type, NumPy type number macro)
 DTYPES = {"float32": ("float", "NPY_FLOAT32"), "float64": ("double", "NPY_FLOAT64")}
 
 
 def read(name):
-    """read(name) -> str: the text of ``c_code/<name>``."""
+    """read(name) -> str: the text of ``c/src/<name>``."""
     return (C_DIR / name).read_text(encoding="utf-8")
 
 
@@ -103,6 +103,6 @@ class BlasMixin(OpenMPMixin):
 
 
 def _blas():
-    from .._pytensor_setup import blas_info
+    from ...runtime.pytensor_flags import blas_info
 
     return blas_info()

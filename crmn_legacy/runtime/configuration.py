@@ -13,7 +13,7 @@ It applies, each unless the user already chose otherwise:
 1. ``pytensor.config.floatX = "float32"`` (the paper trains in float32;
    PyTensor's default float64 would upcast every Python constant).  Graphs
    take their dtype when they are *built*, hence "before building graphs".
-2. The PyTensor flags of :func:`crmn_legacy._pytensor_setup.pytensor_flags`:
+2. The PyTensor flags of :func:`crmn_legacy.runtime.pytensor_flags.pytensor_flags`:
    Elemwise OpenMP, its size threshold, PyTensor's BLAS linked to the
    ``scipy-openblas32`` wheel.
 3. How idle OpenMP workers wait: ``OMP_WAIT_POLICY=passive`` and
@@ -27,10 +27,10 @@ It applies, each unless the user already chose otherwise:
    and PyTensor's ``Gemm``): 1, since our C code parallelises with OpenMP
    over images; ``CRMN_BLAS_THREADS=N`` chooses another, a user's
    ``OPENBLAS_NUM_THREADS`` is kept.
-5. glibc keeps freed memory mapped (:func:`crmn_legacy._malloc.keep_freed_memory`).
+5. glibc keeps freed memory mapped (:func:`crmn_legacy.runtime.malloc.keep_freed_memory`).
 
 :func:`compile_settings` is the polite subset for a library caller:
-:func:`crmn_legacy.compile.function` compiles inside it, so a function
+:func:`crmn_legacy.runtime.compile.function` compiles inside it, so a function
 compiled by us gets item 2 (our C code linked to OpenBLAS, OpenMP loops)
 whether or not :func:`configure` ran, and ``pytensor.config`` is restored
 afterwards.  Measurements behind each setting: ``docs/PERFORMANCE.md``.
@@ -41,7 +41,7 @@ import glob
 import os
 import warnings
 
-from ._pytensor_setup import blas_info, pytensor_flags, user_set
+from .pytensor_flags import blas_info, pytensor_flags, user_set
 
 __all__ = ["configure", "compile_settings", "openmp_loaded", "set_blas_threads", "OMP_SPIN_COUNT"]
 
@@ -116,7 +116,7 @@ def configure():
         return dict(_applied)
     import pytensor
 
-    from ._malloc import keep_freed_memory
+    from .malloc import keep_freed_memory
 
     applied = {"floatX": "user" if user_set("floatX") else "float32"}
     if applied["floatX"] == "float32":

@@ -107,5 +107,5 @@ class SingleReaderFusion(GraphRewriter):
                 changed = True
 
 
-#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`.
+#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.runtime.compile.register_rewrites`.
 REWRITES = ((None, "crmn_single_reader_fusion", SingleReaderFusion(), ("crmn", "fusion", "cxx_only"), 49.05),)

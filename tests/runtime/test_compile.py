@@ -1,4 +1,4 @@
-"""crmn_legacy.compile and the rewritten-graph cache (crmn_legacy.graph_cache)."""
+"""crmn_legacy.runtime.compile and the rewritten-graph cache (crmn_legacy.runtime.graph_cache)."""
 
 import sys
 
@@ -8,8 +8,8 @@ import pytensor.tensor as pt
 import pytest
 
 import crmn_legacy  # noqa: F401
-from crmn_legacy import graph_cache
-from crmn_legacy.compile import MIN_RECURSION_LIMIT, function, get_mode
+from crmn_legacy.runtime import graph_cache
+from crmn_legacy.runtime.compile import MIN_RECURSION_LIMIT, function, get_mode
 
 
 def _graph(scale=2.0):
@@ -131,7 +131,7 @@ def test_recursion_limit_is_raised():
     assert sys.getrecursionlimit() >= MIN_RECURSION_LIMIT
 
 
-# --- the default mode's rewrite query (crmn_legacy.compile.FAST_QUERY) ---------------------------------------
+# --- the default mode's rewrite query (crmn_legacy.runtime.compile.FAST_QUERY) ---------------------------------------
 
 from pytensor.compile.aliasing import Supervisor  # noqa: E402
 from pytensor.graph.destroyhandler import DestroyHandler  # noqa: E402
@@ -140,7 +140,8 @@ from pytensor.graph.utils import InconsistencyError  # noqa: E402
 from pytensor.scalar import add as scalar_add  # noqa: E402
 from pytensor.tensor.elemwise import Elemwise  # noqa: E402
 
-from crmn_legacy.compile import DEFAULT_MODE, FastSupervisor, crmn_mode  # noqa: E402
+from crmn_legacy.rewrites.linear_inplace import FastSupervisor  # noqa: E402
+from crmn_legacy.runtime.compile import DEFAULT_MODE, crmn_mode  # noqa: E402
 
 
 def _names(mode):

@@ -1,4 +1,4 @@
-"""crmn_legacy.configuration: importing the package changes nothing; configure() and compile_settings() do, explicitly.
+"""crmn_legacy.runtime.configuration: importing the package changes nothing; configure() and compile_settings() do, explicitly.
 
 Each check runs in a fresh interpreter (the test process itself is configured by conftest.py).
 """
@@ -154,11 +154,11 @@ def test_configure_after_openmp_is_loaded_warns_and_leaves_the_environment():
 
 
 def test_compile_function_uses_our_flags_and_restores_pytensor_config():
-    """crmn_legacy.compile.function compiles with OpenMP and the linked BLAS, registers our rewrites under our own
+    """crmn_legacy.runtime.compile.function compiles with OpenMP and the linked BLAS, registers our rewrites under our own
     tags only, and leaves pytensor.config and PyTensor's own modes as they were."""
     code = """
 import numpy as np, pytensor, pytensor.tensor as pt
-from crmn_legacy.compile import function
+from crmn_legacy.runtime.compile import function
 from crmn_legacy.ops import relu
 x = pt.matrix("x", dtype="float32")
 f = function([x], pt.tanh(relu(x) * 2), cache=False)

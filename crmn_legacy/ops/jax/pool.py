@@ -12,7 +12,7 @@ import numpy as np
 from pytensor.graph.basic import Constant
 from pytensor.link.jax.dispatch import jax_funcify
 
-from .pool import MeanPool, MeanPoolGrad
+from ..pool import MeanPool, MeanPoolGrad
 
 __all__ = ["register"]
 
@@ -33,7 +33,7 @@ def _funcify_pool_grad(op, node=None, **kwargs):
     p = op.p
     # JAX needs static shapes: (H, W) from the node's output type when known, else
     # from ``ishape`` (a constant, or a JAXShapeTuple of traced shapes: see
-    # jax_conv.SHAPE_INPUTS, whose rewrite covers MeanPoolGrad)
+    # crmn_legacy.rewrites.jax_shapes.SHAPE_INPUTS, whose rewrite covers MeanPoolGrad)
     static_hw = tuple(node.outputs[0].type.shape[2:]) if node is not None else (None, None)
     if None in static_hw and node is not None and isinstance(node.inputs[1], Constant):
         static_hw = tuple(int(v) for v in np.asarray(node.inputs[1].data))

@@ -1,6 +1,6 @@
 """CConvMixin -- the C side shared by the three convolution Ops.
 
-Builds on :class:`~crmn_legacy.ops._c_templates.BlasMixin`: the support code
+Builds on :class:`~crmn_legacy.ops.c.templates.BlasMixin`: the support code
 is ``crmn_common.h``, ``blas_common.h``, ``conv2d_common.h``,
 ``conv2d_direct.h`` (the AVX2 direct float32 kernels) and
 ``conv2d_template.c`` for float and double, linked to the ``scipy-openblas32``
@@ -15,7 +15,7 @@ per Op class and dtype serves every stride and padding.
 from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
-from ._c_templates import BLAS_HEADER, BlasMixin, c_call
+from .templates import BLAS_HEADER, BlasMixin, c_call
 
 __all__ = ["CConvMixin", "C_SOURCES"]
 

@@ -16,7 +16,7 @@ Soundness
   name; shared variable: type, name, *not* its value; constant: type and the
   bytes of its value), the outputs and which shared variable each update
   writes -- plus the mode (linker, rewrite query), the names of every rewrite
-  registered in PyTensor's ``optdb`` (:func:`crmn_legacy.compile.register_rewrites`
+  registered in PyTensor's ``optdb`` (:func:`crmn_legacy.runtime.compile.register_rewrites`
   adds ours, a user's import may add others: a graph rewritten before must
   not be reused after), the PyTensor and NumPy
   versions, ``floatX``, ``openmp`` (the rewrites build Elemwise Ops with it)
@@ -68,14 +68,14 @@ from pytensor.graph.features import Feature
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import io_toposort
 
-from .utils import atomic_write_bytes, atomic_write_text
+from ..utils import atomic_write_bytes, atomic_write_text
 
 __all__ = ["cached_function", "graph_key", "default_cache_dir", "CACHE_FORMAT"]
 
 #: Bumped whenever the key or the stored layout changes -- and whenever a change to our Ops (their
 #: ``make_node``/``grad``/``infer_shape``) or to the rewrites would rewrite the same graph differently,
 #: since the key describes the graph, not the code that rewrites it.
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 
 
 def default_cache_dir():
@@ -120,7 +120,7 @@ def _const_desc(c):
 def _registered_rewrites(db, prefix=""):
     """Names of every rewrite registered in ``db`` and, recursively, its sub-databases (sorted, '/'-joined paths).
 
-    Part of the key: importing a module that registers a rewrite (ours in :mod:`crmn_legacy.ops`, or a
+    Part of the key: registering a rewrite (ours from :mod:`crmn_legacy.rewrites`, or a
     user's) changes what a compile does, so a graph rewritten without it must not be reused.
     """
     from pytensor.graph.rewriting.db import RewriteDatabase

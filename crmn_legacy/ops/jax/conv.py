@@ -9,12 +9,12 @@ imported and JAX is installed (``pip install -e .[jax]``); importing this
 module without JAX raises ``ImportError``.
 
 The gradient Ops' ``kshape`` / ``ishape`` inputs must be concrete when the JAX
-function is traced: constants, or shapes of traced arrays (PyTensor's JAX
-rewrite ``crmn_conv_shape_as_tuple`` below turns the ``MakeVector`` of
-``Shape_i`` that :meth:`Conv2d.pullback` builds into a ``JAXShapeTuple``, a
-tuple of Python ints inside ``jax.jit``, as PyTensor does for random
-variables' ``size``).  That rewrite runs in ``crmn_legacy.compile.get_mode("JAX")``
-(which :func:`crmn_legacy.compile.function` uses for ``mode="JAX"``), not in
+function is traced: constants, or shapes of traced arrays (the rewrite
+``crmn_conv_shape_as_tuple`` of :mod:`crmn_legacy.rewrites.jax_shapes` turns
+the ``MakeVector`` of ``Shape_i`` that :meth:`Conv2d.pullback` builds into a
+``JAXShapeTuple``, a tuple of Python ints inside ``jax.jit``, as PyTensor does
+for random variables' ``size``).  That rewrite runs in ``crmn_legacy.runtime.compile.get_mode("JAX")``
+(which :func:`crmn_legacy.runtime.compile.function` uses for ``mode="JAX"``), not in
 PyTensor's own ``"JAX"`` mode.
 """
 
@@ -22,15 +22,11 @@ import jax
 import numpy as np
 import jax.numpy as jnp
 from pytensor.graph.basic import Constant
-from pytensor.graph.rewriting.basic import in2out, node_rewriter
 from pytensor.link.jax.dispatch import jax_funcify
-from pytensor.link.jax.dispatch.shape import JAXShapeTuple
-from pytensor.tensor.basic import MakeVector
 
-from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, _pad_for
-from .pool import MeanPoolGrad
+from ..conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, _pad_for
 
-__all__ = ["register", "jax_conv2d", "REWRITES"]
+__all__ = ["register", "jax_conv2d"]
 
 _DIMENSION_NUMBERS = ("NCHW", "OIHW", "NCHW")
 
@@ -94,29 +90,6 @@ def _funcify_grad_weights(op, node=None, **kwargs):
 
 def _funcify_grad_inputs(op, node=None, **kwargs):
     return _funcify_grad(op, node, "ishape", wrt_weights=False)
-
-
-#: Op class -> position of its concrete-shape input (``kshape``, ``ishape``).
-SHAPE_INPUTS = {Conv2dGradWeights: 2, Conv2dGradInputs: 2, MeanPoolGrad: 1}
-
-
-@node_rewriter(list(SHAPE_INPUTS))
-def shape_input_as_tuple(fgraph, node):
-    """Replace the ``MakeVector`` shape input of a node in :data:`SHAPE_INPUTS` by a ``JAXShapeTuple``."""
-    pos = SHAPE_INPUTS.get(type(node.op))
-    if pos is None:
-        return None
-    owner = node.inputs[pos].owner
-    if owner is None or not isinstance(owner.op, MakeVector):
-        return None
-    inputs = list(node.inputs)
-    inputs[pos] = JAXShapeTuple()(*owner.inputs)
-    return node.op.make_node(*inputs).outputs
-
-
-#: (database, name, rewriter, tags, position), registered by :func:`crmn_legacy.compile.register_rewrites`;
-#: tag ``crmn_jax``: only ``crmn_legacy.compile.get_mode("JAX")`` includes it.
-REWRITES = ((None, "crmn_conv_shape_as_tuple", in2out(shape_input_as_tuple), ("crmn_jax",), 100),)
 
 
 def register():

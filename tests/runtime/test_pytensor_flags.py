@@ -1,4 +1,4 @@
-"""crmn_legacy._pytensor_setup: the PyTensor flags our functions compile with, and how a user overrides them."""
+"""crmn_legacy.runtime.pytensor_flags: the PyTensor flags our functions compile with, and how a user overrides them."""
 
 import os
 import subprocess
@@ -19,7 +19,7 @@ def _clean_env(**extra):
     ({"PYTENSOR_FLAGS": "openmp_elemwise_minsize=5000"}, ["True", "None"]),
 ])
 def test_pytensor_flags_defaults_and_overrides(env, expect):
-    code = ("from crmn_legacy._pytensor_setup import pytensor_flags as f; d = f(); "
+    code = ("from crmn_legacy.runtime.pytensor_flags import pytensor_flags as f; d = f(); "
             "print(d.get('openmp'), d.get('openmp_elemwise_minsize'), file=__import__('sys').stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(**env),
                          check=True, timeout=300)

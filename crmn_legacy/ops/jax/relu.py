@@ -8,7 +8,7 @@
 import jax.numpy as jnp
 from pytensor.link.jax.dispatch import jax_funcify
 
-from .relu import Relu, ReluGrad
+from ..relu import Relu, ReluGrad
 
 __all__ = ["register"]
 

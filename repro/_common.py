@@ -46,10 +46,10 @@ BUDGETS = {
                        "NOT a reproduction"),
     "cpu": dict(train_subset=None, val_subset=None, test_subset=None, epochs=None, time_limit=2 * 3600,
                 stand_in_depth=None, stand_in_width=None, phase="select", patience=3,
-                min_epochs_per_rate=[15, 4, 1], max_epochs_per_rate=[22, 8, 3], select_test_every=1,
+                min_epochs_per_rate=[18, 8, 2], max_epochs_per_rate=[20, 10, 3], select_test_every=1,
                 note="cpu: the real model on the whole training split (90 percent; 10 percent validation) with the paper's "
-                     "recipe and rate list 0.1, 0.01, 0.001; the validation-driven schedule compressed to 15-22 "
-                     "epochs at 0.1, 4-8 at 0.01, 1-3 at 0.001 (patience 3 within those bounds; at most 33 "
+                     "recipe and rate list 0.1, 0.01, 0.001; the validation-driven schedule compressed to 18-20 "
+                     "epochs at 0.1, 8-10 at 0.01, 2-3 at 0.001 (patience 3 within those bounds; at most 33 "
                      "epochs, 2 h per row on a 2-core CPU); no phase 2: the test accuracy (full test set) is "
                      "that of the best-validation model of this run"),
     "paper": dict(train_subset=None, val_subset=None, test_subset=None, epochs=None, time_limit=None,

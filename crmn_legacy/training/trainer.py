@@ -288,7 +288,7 @@ class Trainer:
         for ph in phases:
             last = self.out / ph / "last.h5"
             ckpt = load_checkpoint(last) if resume and last.exists() else None
-            status = ckpt.state["status"] if ckpt is not None else {}
+            status = ckpt.state.get("status", {}) if ckpt is not None else {}
             if status.get("finished") and status.get("stop_reason") not in BUDGET_REASONS:
                 results[ph] = status["summary"]
                 continue

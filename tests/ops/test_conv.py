@@ -129,14 +129,20 @@ def test_non_contiguous_inputs(impl):
 
 @pytest.mark.skipif(not _has_avx2_fma(), reason="the direct kernels need AVX2 + FMA")
 def test_conv_impl_switch_is_honoured(monkeypatch):
-    """CRMN_CONV_IMPL=direct and =gemm run different code (different rounding), both accurate."""
-    x, w, gy = pt.tensor4("x"), pt.tensor4("w"), pt.tensor4("gy")
+    """CRMN_CONV_IMPL=direct and =gemm run different code (different rounding), both accurate.
+
+    The reduction is long (K = 256 * 3 * 3 = 2304 taps) so that the two paths
+    split it differently: with a short K, OpenBLAS's sgemm kernel (e.g.
+    SKYLAKEX) accumulates the taps in the same order as the direct kernel and
+    the two agree bit for bit, which would hide an ignored switch.
+    """
+    x, w, gy = (pt.tensor4(name, dtype="float32") for name in ("x", "w", "gy"))
     for stride in (1, 2):
         y = Conv2d(stride, "half")(x, w)
         outs = [y, Conv2dGradInputs(stride, "half")(w, gy, x.shape[2:]),
                 Conv2dGradWeights(stride, "half")(x, gy, w.shape[2:])]
         f = function([x, w, gy], outs)
-        xv, wv = _rand((2, 16, 16, 16), "float32"), _rand((16, 16, 3, 3), "float32")
+        xv, wv = _rand((2, 256, 8, 8), "float32"), _rand((32, 256, 3, 3), "float32")
         gyv = _rand(conv_output_shape(xv.shape, wv.shape, stride), "float32")
         res = {}
         for impl in ("gemm", "direct"):

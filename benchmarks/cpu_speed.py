@@ -1,6 +1,6 @@
 """python benchmarks/cpu_speed.py [--only NAME ...] [--steps 7] [--no-results-md] [--table-only]
 
-The speed targets of issue #8 (and #3), measured on this machine and written
+The project's CPU speed targets, measured on this machine and written
 to ``results/speed/<name>.json`` and to the "Speed on this CPU" section of
 RESULTS.md.  Each case runs ``python -m crmn_legacy bench ... --json`` in a
 fresh process (its own peak memory, its own matmul peak measured first):
@@ -16,9 +16,12 @@ name               what
 ``resnet134_warm`` the same again, from the cache just written (< 10 s)
 =================  ===========================================================
 
-The PyTorch column is *quoted* from issue #8 (PyTorch 2.13 on the CPU of
-these machines, same models and batch, measured side by side with a numpy
-peak of about 205 GFLOP/s); it is not measured here.  Timings depend on what
+FLOPs are the executed count of :mod:`crmn_legacy.flops` (the LSTM's input
+projections at each step's real size d_l, no input gradient for conv1).  The
+PyTorch column is *quoted* (PyTorch 2.13, same models and batch, measured
+side by side on a 2-core AMD EPYC machine of this project with a numpy peak
+of about 205 GFLOP/s); it is not measured here, and its fraction is our
+executed FLOPs of the step over its quoted time and that peak.  Timings depend on what
 else the machine runs: the load average at the start of each case is saved
 with it and printed in the table.
 """
@@ -37,12 +40,14 @@ sys.path.insert(0, str(ROOT / "repro"))
 
 import _common as C  # noqa: E402
 
-#: name -> (bench arguments, target fraction of peak or None, PyTorch's quoted (s/step, fraction) or None)
+#: name -> (bench arguments, target fraction of peak or None, PyTorch's quoted s/step or None)
+#: PyTorch's quoted times were measured on a machine whose numpy float32 matmul peak was about this (GFLOP/s).
+TORCH_PEAK_GFLOPS = 205.0
 CASES = {
     "conv": (["conv"], None, None),
-    "crmn32_k1": (["--model", "crmn", "--depth", "32", "--width", "1"], 0.60, (0.62, 0.57)),
-    "resnet32_k1": (["--model", "resnet", "--depth", "32", "--width", "1"], None, (0.44, 0.59)),
-    "crmn32_k4": (["--model", "crmn", "--depth", "32", "--width", "4"], 0.78, (6.0, 0.75)),
+    "crmn32_k1": (["--model", "crmn", "--depth", "32", "--width", "1"], 0.60, 0.62),
+    "resnet32_k1": (["--model", "resnet", "--depth", "32", "--width", "1"], None, 0.44),
+    "crmn32_k4": (["--model", "crmn", "--depth", "32", "--width", "4"], 0.78, 6.0),
     "resnet134_cold": (["--model", "resnet", "--depth", "134", "--width", "1"], None, None),
     "resnet134_warm": (["--model", "resnet", "--depth", "134", "--width", "1"], None, None),
 }
@@ -75,13 +80,20 @@ def _pct(x):
 
 def section(results):
     """section(results) -> str: the RESULTS.md body."""
-    lines = ["## Speed on this CPU (issues #3 and #8)", "",
+    lines = ["## Speed on this CPU", "",
              "Regenerate with `python benchmarks/cpu_speed.py` (one fresh process per row; JSON in "
              "`results/speed/`).  Fractions are of the float32 matmul peak the same process measured first "
-             "(numpy 4096x4096).  PyTorch figures are quoted from issue #8 (PyTorch 2.13, same CPU type, "
-             "numpy peak ~205 GFLOP/s), not measured here.  \"compile s\" of the step rows is with the default "
+             "(numpy 4096x4096).  FLOPs are executed FLOPs (`crmn_legacy.flops`): the LSTM's input projections at "
+             "each step's real size d_l (the model never multiplies the zero padding) and no input gradient for "
+             "conv1 (Table 1 shows the count with the padding charged beside it).  PyTorch figures are quoted "
+             f"(PyTorch 2.13 on a 2-core AMD EPYC machine, numpy peak ~{TORCH_PEAK_GFLOPS:.0f} GFLOP/s), not "
+             "measured here; their fraction is our executed FLOPs of the step over the quoted time and that "
+             "peak.  \"compile s\" of the step rows is with the default "
              "rewritten-graph cache, i.e. a repeat compile when this machine compiled the same graph before; "
              "the ResNet-134 line gives cold and cached compiles.", ""]
+    machines = sorted({r.get("hardware") for r in results.values() if r.get("hardware")})
+    if machines:
+        lines += [f"Measured on: {'; '.join(machines)}.", ""]
     conv = results.get("conv")
     if conv:
         lines += [f"Convolutions alone (`python -m crmn_legacy bench conv`, fwd + both grads, batch 128): "
@@ -95,7 +107,9 @@ def section(results):
         _, target, torch = CASES[name]
         rows.append([f"{r['model']}-{r['depth']} k={r['width']:g}", f"{r['step_s_median']:.3f}",
                      f"{r['achieved_gflops']:.0f} / {r['peak_gflops']:.0f}", _pct(r["fraction_of_peak"]),
-                     _pct(target) or "-", f"{torch[0]:.2f} s, {_pct(torch[1])}" if torch else "-",
+                     _pct(target) or "-",
+                     (f"{torch:.2f} s, {_pct(r['achieved_gflops'] * r['step_s_median'] / torch / TORCH_PEAK_GFLOPS)}"
+                      if torch else "-"),
                      f"{r['compile_s']:.0f}", f"{r['peak_rss_mib']:.0f}", str(r["load_average"]),
                      (f"{r['probe_gflops_median']:.0f} ({_pct(r['fraction_of_probe'])})"
                       if r.get("probe_gflops_median") else "-")])

@@ -8,8 +8,13 @@ Columns
 * parameters: exact count of our model, next to the paper's millions
   (``match`` compares at the 0.01M the paper prints; see
   :mod:`crmn_legacy.models.table1` for which parameters count);
-* FLOPs per image (forward, 2 x multiply-adds; :mod:`crmn_legacy.flops`) and
-  the paper's eqs. 8-10 cost model beside it;
+* FLOPs per image, forward, 2 x multiply-adds (:mod:`crmn_legacy.flops`):
+  "executed" counts what the model computes (the LSTM multiplies each step's
+  input x_l by the first d_l rows of W_x, its real size, not the zero-padded
+  D); "LSTM padded" charges every step at D, as a padded implementation
+  would (equal for a ResNet).  Beside them the paper's eqs. 8-10 cost model
+  (eq. 9's i is each block's own output size f n^2: no padding, no pooling;
+  constants dropped, so it is not a FLOP count);
 * seconds per epoch (``--speed``): the median training step at the paper's
   batch size (100) on this machine, times 450 steps (one epoch of the 45,000
   images phase 1 trains on), labelled with the hardware;
@@ -25,7 +30,6 @@ import sys
 import _common as C
 from _cluster import run_rows
 
-import crmn_legacy  # noqa: F401  (PyTensor set-up)
 from crmn_legacy.flops import count_flops, paper_cost_model
 from crmn_legacy.models import TABLE1, build_model, count_params, matches_paper, paper_millions
 
@@ -60,7 +64,8 @@ def static_columns(row):
     return {
         "model": row.arch, "layers": row.depth, "width": row.width, "paper_params_m": row.paper_params_m,
         "params": params, "params_m": paper_millions(params), "match": matches_paper(params, row.paper_params_m),
-        "flops_forward": count_flops(net), "flops_train": count_flops(net, training=True),
+        "flops_forward": count_flops(net), "flops_forward_padded": count_flops(net, padded=True),
+        "flops_train": count_flops(net, training=True),
         "paper_cost_model": paper_cost_model(net), "paper_sec_per_epoch": row.paper_sec_per_epoch,
         "paper_test_acc": row.paper_test_acc,
     }
@@ -90,8 +95,8 @@ def _sec_per_epoch_cell(r):
 
 def render(rows, hardware_note):
     """render(rows, hardware_note) -> (terminal text, markdown) of the table."""
-    headers = ["model", "layers", "k", "params (paper, M)", "params (ours)", "match", "MFLOPs/img",
-               "eq.8-10 cost (M)", "s/epoch (paper)", "s/epoch (ours)", "test acc % (paper)", "test acc % (ours)",
+    headers = ["model", "layers", "k", "params (paper, M)", "params (ours)", "match", "MFLOPs/img (executed)",
+               "MFLOPs/img (LSTM padded)", "eq.8-10 cost (M)", "s/epoch (paper)", "s/epoch (ours)", "test acc % (paper)", "test acc % (ours)",
                "budget, epochs, wall time, data"]
     body = []
     for r in rows:
@@ -99,6 +104,7 @@ def render(rows, hardware_note):
         s = r.get("speed") or {}
         body.append([r["model"], r["layers"], f"{r['width']:g}", f"{r['paper_params_m']:.2f}", r["params"],
                      "yes" if r["match"] else "NO", C.fmt(r["flops_forward"] / 1e6, ".1f"),
+                     C.fmt(r["flops_forward_padded"] / 1e6, ".1f"),
                      C.fmt(r["paper_cost_model"]["C_rm"] / 1e6, ".1f"), r["paper_sec_per_epoch"],
                      _sec_per_epoch_cell(r), f"{r['paper_test_acc']:.2f}",
                      C.seeds_cell(t),
@@ -164,7 +170,9 @@ def main(argv=None):
         C.save_row(path, saved)
     failures = run_rows(tasks, args, lambda rid, runs: C.record_runs(C.row_file(args.results_dir, NAME, rid), runs,
                                                                      args, data_note, seeds))
-    results = [C.load_row(C.row_file(args.results_dir, NAME, rid)) or static_columns(rows[rid]) for rid in rows]
+    # parameter and FLOP columns always come from the code (a row file may predate a column)
+    results = [{**(C.load_row(C.row_file(args.results_dir, NAME, rid)) or {}), **static_columns(rows[rid])}
+               for rid in rows]
 
     text, md = render(results, C.hardware())
     if args.json:
@@ -176,6 +184,13 @@ def main(argv=None):
             print("\n" + data_problem)
     if not args.no_results_md:
         notes = ["Parameters and FLOPs are computed from our networks (exact; no training).",
+                 "MFLOPs/img: forward FLOPs per image (2 x multiply-adds of convolutions, dense layers and the "
+                 "LSTM's projections). (executed): what our model computes; the LSTM multiplies step l's input "
+                 "by the first d_l rows of W_x (its real size; the zero padding is never multiplied). "
+                 "(LSTM padded): every step charged at the padded size D, as the paper's description (zero-"
+                 "padded features) would compute it; equal for ResNets. eq.8-10 cost: the paper's asymptotic "
+                 "cost model (eq. 8 per block plus eq. 9's h^2 + h i with i the block's own, unpadded output "
+                 "size f n^2; constants dropped), not a FLOP count.",
                  f"s/epoch (ours): {EPOCH_IMAGES // PAPER_BATCH} steps x the median training step at batch "
                  f"{PAPER_BATCH}, measured on: {C.hardware()}; paper: a GPU (Theano).  (t): the median "
                  "training step of the row's cpu-budget training run (same graph, real data), times "

@@ -43,6 +43,7 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import float64, int64
 
 from .c.templates import DTYPES as _DTYPES, OpenMPMixin, c_call
+from .shape_rule import shape_rule
 
 __all__ = ["batch_norm_train", "BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train_reference",
            "batch_norm_grad_reference"]
@@ -160,7 +161,8 @@ class BatchNormTrain(_BatchNormC):
             y = np.maximum(y, 0)
         outputs[0][0], outputs[1][0], outputs[2][0] = y.astype(x.dtype), mean, inv
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         xs = shapes[0]
         return [xs, (xs[1],), (xs[1],)]
 
@@ -238,7 +240,8 @@ class BatchNormTrainGrad(_BatchNormC):
         outputs[1][0] = dgamma.astype(x.dtype)
         outputs[2][0] = dbeta.astype(x.dtype)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         xs = shapes[0]
         return [xs, (xs[1],), (xs[1],)]
 

@@ -32,6 +32,7 @@ from pytensor.scalar import int64
 
 from .c.templates import OpenMPMixin, c_call
 from .batchnorm import _as_vec, _as_x  # the same (N, C, ...) input and per-channel vector checks
+from .shape_rule import shape_rule
 
 __all__ = ["add_channel_bias", "AddChannelBias", "ChannelSum"]
 
@@ -78,7 +79,8 @@ class AddChannelBias(_ChannelC):
         else:
             outputs[0][0] = (x + b.reshape(_bshape(x.ndim))).astype(x.dtype)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         return [shapes[0]]
 
     def c_code(self, node, name, inputs, outputs, sub):
@@ -101,7 +103,8 @@ class ChannelSum(_ChannelC):
         axes = (0,) + tuple(range(2, x.ndim))
         outputs[0][0] = x.sum(axis=axes, dtype=np.float64).astype(x.dtype)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         return [(shapes[0][1],)]
 
     def c_code(self, node, name, inputs, outputs, sub):

@@ -54,6 +54,7 @@ from pytensor.tensor.type import integer_dtypes
 
 from . import conv_numpy
 from .c.conv_mixin import CConvMixin
+from .shape_rule import shape_rule
 
 __all__ = ["conv2d", "Conv2d", "Conv2dGradWeights", "Conv2dGradInputs", "conv_output_shape"]
 
@@ -243,7 +244,8 @@ class Conv2d(_BaseConv2d):
         self._runtime_check(x.shape[2:], (kh, kw))
         outputs[0][0] = conv_numpy.conv2d_forward(x, w, self.stride, self._pad(kh, kw))
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         (n, _, h, wd), (f, _, kh, kw) = shapes
         return [(n, f, self._out(h, kh, 0), self._out(wd, kw, 1))]
 
@@ -285,7 +287,8 @@ class Conv2dGradWeights(_BaseConv2d):
         self._runtime_check(x.shape[2:], (kh, kw), gy.shape[2:])
         outputs[0][0] = conv_numpy.conv2d_grad_weights(x, gy, (kh, kw), self.stride, self._pad(kh, kw))
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         x, gy, kshape = node.inputs
         return [(shapes[1][1], shapes[0][1], kshape[0], kshape[1])]
 
@@ -330,7 +333,8 @@ class Conv2dGradInputs(_BaseConv2d):
         self._runtime_check((h, wd), w.shape[2:], gy.shape[2:])
         outputs[0][0] = conv_numpy.conv2d_grad_inputs(w, gy, (h, wd), self.stride, self._pad(*w.shape[2:]))
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         w, gy, ishape = node.inputs
         return [(shapes[1][0], shapes[0][1], ishape[0], ishape[1])]
 

@@ -26,6 +26,7 @@ from pytensor.link.c.params_type import ParamsType
 from pytensor.scalar import int64
 
 from .c.templates import BLAS_HEADER, DTYPES, BlasMixin, c_call
+from .shape_rule import shape_rule
 
 __all__ = ["matmul", "Matmul"]
 
@@ -67,7 +68,8 @@ class Matmul(BlasMixin, COp):
             raise ValueError(f"Matmul: inner dimensions differ: op(a) is {a.shape}, op(b) is {b.shape}")
         outputs[0][0] = np.asarray(a @ b, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         m = shapes[0][1 if self.trans_a else 0]
         n = shapes[1][0 if self.trans_b else 1]
         return [(m, n)]

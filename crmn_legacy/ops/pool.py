@@ -29,6 +29,7 @@ from pytensor.scalar import int64
 from pytensor.tensor.type import integer_dtypes
 
 from .c.templates import DTYPES, OpenMPMixin, c_call
+from .shape_rule import shape_rule
 
 __all__ = ["mean_pool", "MeanPool", "MeanPoolGrad", "mean_pool_reference", "mean_pool_grad_reference"]
 
@@ -95,7 +96,8 @@ class MeanPool(_MeanPoolC):
                              f"{self.p}x{self.p} pool")
         outputs[0][0] = mean_pool_reference(x, self.p)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         n, c, h, w = shapes[0]
         return [(n, c, h // self.p, w // self.p)]
 
@@ -126,7 +128,8 @@ class MeanPoolGrad(_MeanPoolC):
                              f"{self.p}x{self.p} pooling of a {tuple(hw)} input")
         outputs[0][0] = mean_pool_grad_reference(gy, hw, self.p)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_rule
+    def infer_shape(self, node, shapes):
         n, c = shapes[0][:2]
         ishape = node.inputs[1]
         return [(n, c, ishape[0], ishape[1])]

@@ -210,15 +210,13 @@ def add_training_options(p, default_seeds="1"):
     backend (:mod:`crmn_legacy.training.backend`).
     """
     from _cluster import scheduler_option
-    from crmn_legacy.training.backend import BACKENDS
+    from crmn_legacy.training.backend import add_backend_option
 
     p.add_argument("--seed", type=int, default=0, help="first seed of the training runs (default 0)")
     p.add_argument("--seeds", type=positive_int, metavar="K",
                    help=f"train every row with K seeds, --seed .. --seed+K-1 (default {default_seeds}); the "
                         "table shows the best of K and mean +- std")
-    p.add_argument("--backend", choices=BACKENDS, default="c",
-                   help="c: our C Ops on the CPU (default); jax: PyTensor's JAX backend, on a GPU when JAX sees "
-                        "one (pip install -e '.[jax]' plus a CUDA jaxlib)")
+    add_backend_option(p, default="c", more_help="Default c")
     p.add_argument("--scheduler", type=scheduler_option, metavar="local[:N]|HOST:PORT",
                    help="run every (row, seed) as a task on Dask distributed (pip install -e '.[cluster]'): "
                         "local[:N] = a LocalCluster of N worker processes here (default 1); HOST:PORT = a running "

@@ -17,6 +17,7 @@ import pathlib
 import sys
 
 import _common as C
+from crmn_legacy.utils import atomic_writer
 
 NAME = "figure3"
 #: Rows drawn by default: the last line of each Table 1 block, as the paper;
@@ -64,7 +65,8 @@ def draw(rows, path, title):
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    with atomic_writer(path) as fh:  # a crash mid-write leaves the previous PNG intact
+        fig.savefig(fh, dpi=110, format="png")
     plt.close(fig)
     return str(path)
 

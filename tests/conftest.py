@@ -7,6 +7,9 @@
   PyTensor is imported, so this file sets ``PYTENSOR_FLAGS`` first.
 * The test session is a crmn_legacy program: it calls ``crmn_legacy.configure()``
   (float32, OpenMP, OpenBLAS threads) before any test module is imported.
+* ``fixture_file`` fixture: a tiny HDF5 dataset file (``--dataset-file``) for the repro scripts' smoke
+  runs: random 32x32 images of 10 classes, 240 training and 100 test images (random labels: it checks the
+  pipeline, not accuracy).
 * ``data_root`` fixture: ``../shared/data`` beside the checkout (the real
   CIFAR-10 copy); tests marked ``needs_data`` skip cleanly when it is absent.
 * ``jax`` marker: skipped when JAX is not installed.
@@ -73,6 +76,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_data)
         if "jax" in item.keywords and not have_jax:
             item.add_marker(skip_jax)
+
+
+@pytest.fixture(scope="session")
+def fixture_file(tmp_path_factory):
+    import numpy as np
+
+    from crmn_legacy.training.data import write_dataset_file
+
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("data") / "tiny.h5"
+    split = [(rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n)) for n in (240, 100)]
+    write_dataset_file(path, *split, num_classes=10)
+    return path
 
 
 @pytest.fixture(scope="session")

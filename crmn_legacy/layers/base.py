@@ -62,20 +62,8 @@ class Layer:
     """
 
     def __init__(self, incoming, name=None):
-        if isinstance(incoming, tuple):
-            self.input_shape = incoming
-            self.input_layer = None
-        elif isinstance(incoming, Layer):
-            self.input_shape = incoming.output_shape
-            self.input_layer = incoming
-        else:
-            raise TypeError(
-                f"{type(self).__name__}: incoming must be a Layer or a shape tuple, "
-                f"got {type(incoming).__name__}"
-            )
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"layer name must be a str or None, got {name!r}")
-        self.name = name
+        self.input_shape, self.input_layer = _shape_and_layer(self, incoming, "incoming")
+        self.name = _checked_name(name)
         self.params = OrderedDict()
         if any(d is not None and d <= 0 for d in self.input_shape):
             raise ValueError(
@@ -173,23 +161,10 @@ class MergeLayer(Layer):
         incomings = list(incomings)
         if not incomings:
             raise ValueError(f"{type(self).__name__} needs at least one incoming layer")
-        self.input_shapes = []
-        self.input_layers = []
-        for inc in incomings:
-            if isinstance(inc, tuple):
-                self.input_shapes.append(inc)
-                self.input_layers.append(None)
-            elif isinstance(inc, Layer):
-                self.input_shapes.append(inc.output_shape)
-                self.input_layers.append(inc)
-            else:
-                raise TypeError(
-                    f"{type(self).__name__}: each incoming must be a Layer or a shape tuple, "
-                    f"got {type(inc).__name__}"
-                )
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"layer name must be a str or None, got {name!r}")
-        self.name = name
+        pairs = [_shape_and_layer(self, inc, "each incoming") for inc in incomings]
+        self.input_shapes = [shape for shape, _ in pairs]
+        self.input_layers = [layer for _, layer in pairs]
+        self.name = _checked_name(name)
         self.params = OrderedDict()
 
     @property
@@ -203,3 +178,19 @@ class MergeLayer(Layer):
     def get_output_for(self, inputs, deterministic=False, **kwargs):
         """get_output_for(inputs, deterministic=False, **kwargs) -> symbolic output."""
         raise NotImplementedError
+
+
+def _shape_and_layer(owner, incoming, what):
+    """_shape_and_layer(owner, incoming, what) -> (input shape, input layer or None) of a Layer or a shape tuple."""
+    if isinstance(incoming, tuple):
+        return incoming, None
+    if isinstance(incoming, Layer):
+        return incoming.output_shape, incoming
+    raise TypeError(f"{type(owner).__name__}: {what} must be a Layer or a shape tuple, got {type(incoming).__name__}")
+
+
+def _checked_name(name):
+    """_checked_name(name) -> name, a str or None (else TypeError)."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"layer name must be a str or None, got {name!r}")
+    return name

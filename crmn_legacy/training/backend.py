@@ -31,13 +31,25 @@ import importlib.util
 import pytensor
 import pytensor.tensor as pt
 
-__all__ = ["BACKENDS", "BackendUnavailable", "check_backend", "backend_mode", "input_variables",
-           "jax_devices"]
+__all__ = ["BACKENDS", "BackendUnavailable", "add_backend_option", "check_backend", "backend_mode",
+           "input_variables", "jax_devices"]
 
 #: Backend names accepted by ``--backend``.
 BACKENDS = ("c", "jax")
 
 JAX_REMEDY = "pip install -e '.[jax]' (on a GPU also a CUDA jaxlib, e.g. pip install 'jax[cuda12]')"
+
+
+def add_backend_option(parser, default=None, more_help=""):
+    """add_backend_option(parser, default=None, more_help="") -> the ``--backend c|jax`` option of every command line.
+
+    ``parser`` is an ``argparse`` parser or argument group; ``more_help`` is
+    appended to the shared help text (what the default means there).
+    """
+    return parser.add_argument(
+        "--backend", choices=BACKENDS, default=default,
+        help="c: our C Ops on the CPU; jax: PyTensor's JAX backend, on a GPU when JAX sees one "
+             "(pip install -e '.[jax]' plus a CUDA jaxlib), else the CPU. " + more_help)
 
 
 class BackendUnavailable(ValueError):

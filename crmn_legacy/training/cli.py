@@ -31,7 +31,7 @@ import pathlib
 import re
 import sys
 
-from .backend import BACKENDS
+from .backend import add_backend_option
 from .._cli import ArgumentParser, fail, positive_int
 from ..datasets.registry import names as dataset_names
 from ..utils import os_error_text
@@ -194,10 +194,7 @@ def build_train_parser():
     r.add_argument("--progress", choices=("auto", "bar", "lines", "none"),
                    help="progress with ETA on stderr: bar (one carriage-return line), lines (one line per step), "
                         "none; auto = bar when stderr is a terminal (default)")
-    r.add_argument("--backend", choices=BACKENDS,
-                   help="c: our C Ops on the CPU (default); jax: PyTensor's JAX backend, on a GPU when JAX sees one "
-                        "(pip install -e '.[jax]' plus a CUDA jaxlib), else the CPU. Checkpoints are the same "
-                        "for both: --resume may switch")
+    add_backend_option(r, more_help="Default c. Checkpoints are the same for both: --resume may switch")
     return p
 
 
@@ -271,8 +268,7 @@ def build_evaluate_parser():
     p.add_argument("--data-dir", default=None, help="dataset folder (default: the run's, then $CRMN_DATA_DIR)")
     p.add_argument("--dataset-file", default=None, help="override the run's --dataset-file path")
     p.add_argument("--batch-size", type=positive_int, default=None, help="evaluation batch size (default: the run's)")
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="c or jax (default: the run's); any checkpoint evaluates under either")
+    add_backend_option(p, more_help="Default: the run's; any checkpoint evaluates under either")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return p
 

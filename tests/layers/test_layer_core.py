@@ -122,3 +122,17 @@ def test_get_output_inputs_and_dprint(capsys):
     with pytest.raises(ValueError, match="has 2 inputs"):
         two = L.ConcatLayer([L.InputLayer((None, 2)), L.InputLayer((None, 2))])
         L.get_output(two, x)
+
+
+def test_bad_incoming_and_names_are_type_errors():
+    l_in = L.InputLayer((None, 3, 6, 6))
+    with pytest.raises(TypeError, match="DenseLayer: incoming must be a Layer or a shape tuple, got list"):
+        L.DenseLayer([None, 3], 5)
+    with pytest.raises(TypeError, match="ConcatLayer: each incoming must be a Layer or a shape tuple, got str"):
+        L.ConcatLayer([l_in, "input"])
+    with pytest.raises(TypeError, match="layer name must be a str or None, got 3"):
+        L.DenseLayer(l_in, 5, name=3)
+    with pytest.raises(TypeError, match="layer name must be a str or None"):
+        L.ElemwiseSumLayer([l_in, l_in], name=b"sum")
+    merged = L.ConcatLayer([l_in, (None, 2, 6, 6)], name="cat")
+    assert merged.input_layers == [l_in, None] and merged.input_shapes == [(None, 3, 6, 6), (None, 2, 6, 6)]

@@ -21,25 +21,13 @@ import sys
 import threading
 import time
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "repro"))
 
 from _cluster import Scheduler, parse_scheduler  # noqa: E402
-from crmn_legacy.training.data import write_dataset_file  # noqa: E402
 
 ROW = "crmn-32-k1"
-
-
-@pytest.fixture(scope="module")
-def fixture_file(tmp_path_factory):
-    """Random 32x32 images of 10 classes: enough for the smoke budget's subsets."""
-    rng = np.random.default_rng(1)
-    path = tmp_path_factory.mktemp("data") / "random.h5"
-    split = [(rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n)) for n in (240, 100)]
-    write_dataset_file(path, *split, num_classes=10)
-    return path
 
 
 def _argv(fixture, results, md, *extra):

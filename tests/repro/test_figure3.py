@@ -8,24 +8,12 @@ import importlib
 import json
 import sys
 
-import numpy as np
 import pytest
 
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "repro"))
 
-from crmn_legacy.training.data import write_dataset_file  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def fixture_file(tmp_path_factory):
-    rng = np.random.default_rng(1)
-    path = tmp_path_factory.mktemp("data") / "tiny.h5"
-    train = (rng.integers(0, 256, (240, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 240))
-    test = (rng.integers(0, 256, (100, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 100))
-    write_dataset_file(path, train, test, num_classes=10)
-    return path
 
 
 def test_figure3_draws_the_tested_run_of_table1_rows(fixture_file, tmp_path, capsys):

@@ -11,24 +11,12 @@ import json
 import pathlib
 import sys
 
-import numpy as np
 import pytest
 
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "repro"))
 
-from crmn_legacy.training.data import write_dataset_file  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def fixture_file(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    path = tmp_path_factory.mktemp("data") / "tiny.h5"
-    train = (rng.integers(0, 256, (240, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 240))
-    test = (rng.integers(0, 256, (100, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 100))
-    write_dataset_file(path, train, test, num_classes=10)
-    return path
 
 
 def _run(script, argv, capsys):

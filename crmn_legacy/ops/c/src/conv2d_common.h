@@ -79,4 +79,25 @@ static int crmn_num_threads(npy_intp n_images)
     return crmn_threads(n_images, 1, 0);
 }
 
+/* The im2col + GEMM path of one call: K = C kh kw taps, P = Ho Wo output
+ * pixels, whether the im2col copy is skipped (a 1x1 kernel at stride 1
+ * without padding: the image already is its column matrix), the thread
+ * count, and the column buffer of one thread (elements; 0 when skipped). */
+typedef struct {
+    int K, P, no_im2col, nt;
+    size_t cols;
+} crmn_gemm_plan;
+
+static crmn_gemm_plan crmn_make_gemm_plan(npy_intp N, int C, int kh, int kw, int Ho, int Wo, int sh, int sw, int ph,
+                                          int pw)
+{
+    crmn_gemm_plan g;
+    g.K = C * kh * kw;
+    g.P = Ho * Wo;
+    g.no_im2col = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
+    g.nt = crmn_num_threads(N);
+    g.cols = g.no_im2col ? 0 : (size_t)g.K * g.P;
+    return g;
+}
+
 #endif /* CRMN_CONV2D_COMMON_H */

@@ -124,10 +124,9 @@ static int crmn_conv2d_fwd_impl_DTYPE(PyArrayObject *xa, PyArrayObject *wa, PyAr
     if (crmn_check_geometry(op, H, W, kh, kw, ph, pw, sh, sw, &Ho, &Wo)) return -1;
     if (crmn_prepare4(y_out, N, F, Ho, Wo, NPYTYPE)) return -1;
 
-    const int K = C * kh * kw, P = Ho * Wo;
-    const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
-    const int nt = crmn_num_threads(N);
-    const size_t per = direct ? 0 : (size_t)K * P;
+    const crmn_gemm_plan g = crmn_make_gemm_plan(N, C, kh, kw, Ho, Wo, sh, sw, ph, pw);
+    const int K = g.K, P = g.P, direct = g.no_im2col, nt = g.nt;
+    const size_t per = g.cols;
     const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *w = (const DTYPE *)PyArray_DATA(wa);
     DTYPE *y = (DTYPE *)PyArray_DATA(*y_out);
     DTYPE *wsbase = NULL;
@@ -172,11 +171,10 @@ static int crmn_conv2d_gradw_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, in
     if (crmn_check_out(op, (int)PyArray_DIMS(ga)[2], (int)PyArray_DIMS(ga)[3], Ho, Wo)) return -1;
     if (crmn_prepare4(dw_out, F, C, kh, kw, NPYTYPE)) return -1;
 
-    const int K = C * kh * kw, P = Ho * Wo;
-    const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
-    const int nt = crmn_num_threads(N);
+    const crmn_gemm_plan g = crmn_make_gemm_plan(N, C, kh, kw, Ho, Wo, sh, sw, ph, pw);
+    const int K = g.K, P = g.P, direct = g.no_im2col, nt = g.nt;
     /* per thread: its column buffer, then (threads > 0) its own F x K accumulator */
-    const size_t colsz = direct ? 0 : (size_t)K * P, per = colsz + (size_t)F * K;
+    const size_t colsz = g.cols, per = colsz + (size_t)F * K;
     const DTYPE *x = (const DTYPE *)PyArray_DATA(xa), *gy = (const DTYPE *)PyArray_DATA(ga);
     DTYPE *dw = (DTYPE *)PyArray_DATA(*dw_out);
     DTYPE *wsbase = NULL;
@@ -229,10 +227,9 @@ static int crmn_conv2d_gradi_impl_DTYPE(PyArrayObject *wa, PyArrayObject *ga, in
     if (crmn_check_out(op, (int)PyArray_DIMS(ga)[2], (int)PyArray_DIMS(ga)[3], Ho, Wo)) return -1;
     if (crmn_prepare4(dx_out, N, C, H, W, NPYTYPE)) return -1;
 
-    const int K = C * kh * kw, P = Ho * Wo;
-    const int direct = (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0);
-    const int nt = crmn_num_threads(N);
-    const size_t per = direct ? 0 : (size_t)K * P;
+    const crmn_gemm_plan g = crmn_make_gemm_plan(N, C, kh, kw, Ho, Wo, sh, sw, ph, pw);
+    const int K = g.K, P = g.P, direct = g.no_im2col, nt = g.nt;
+    const size_t per = g.cols;
     const DTYPE *w = (const DTYPE *)PyArray_DATA(wa), *gy = (const DTYPE *)PyArray_DATA(ga);
     DTYPE *dx = (DTYPE *)PyArray_DATA(*dx_out);
     DTYPE *wsbase = NULL;

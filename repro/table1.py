@@ -112,6 +112,54 @@ def render(rows, hardware_note):
     return C.fixed_width_table(headers, body), C.markdown_table(headers, body)
 
 
+def memory_effect_notes(results):
+    """memory_effect_notes(results) -> list of str: CRMN minus ResNet at equal depth and width, against the paper.
+
+    For every width whose ResNet-32 and CRMN-32 rows are both tested on the
+    same data: the difference of test accuracies (points) and its spread,
+    and whether it supports, contradicts or cannot resolve the paper's
+    difference (Table 1, CIFAR-100).  With K_r, K_c >= 2 seeds the
+    difference is of the means, d = mean_c - mean_r, with standard error
+    se = sqrt(s_c^2 / K_c + s_r^2 / K_r) (population std s); d - 2 se > 0
+    supports a positive effect, d + 2 se < 0 contradicts it, anything else
+    cannot resolve it.  One seed on either side measures no spread: it
+    cannot resolve it whatever d is.  Rows trained with different budgets
+    are not a like-for-like comparison, which the note says.
+    """
+    import math
+
+    by_id = {(r["model"], r["layers"], r["width"]): r for r in results}
+    notes = []
+    for (model, layers, width), crmn in sorted(by_id.items(), key=lambda kv: kv[0][2]):
+        resnet = by_id.get(("resnet", layers, width))
+        tc, tr = crmn.get("training") or {}, (resnet or {}).get("training") or {}
+        if model != "crmn" or tc.get("test_acc") is None or tr.get("test_acc") is None:
+            continue
+        if tc.get("dataset") != tr.get("dataset"):
+            continue
+        paper = crmn["paper_test_acc"] - resnet["paper_test_acc"]
+        kc, kr = len(C.row_runs(tc)), len(C.row_runs(tr))
+        head = f"Memory effect at {layers} layers, k={width:g} (CRMN minus ResNet, test accuracy): "
+        if kc >= 2 and kr >= 2:
+            d = tc["test_acc_mean"] - tr["test_acc_mean"]
+            se = math.sqrt(tc["test_acc_std"] ** 2 / kc + tr["test_acc_std"] ** 2 / kr)
+            verdict = ("supports" if d - 2 * se > 0 and paper > 0 else
+                       "contradicts" if d + 2 * se < 0 < paper else "cannot resolve")
+            text = (f"{d:+.2f} +- {se:.2f} points (difference of the means of {kc} and {kr} seeds +- its "
+                    f"standard error); this {verdict} the paper's {paper:+.2f} (CIFAR-100)")
+        else:
+            d = tc["test_acc"] - tr["test_acc"]
+            text = (f"{d:+.2f} points from one run each, so no spread is measured: this cannot resolve the "
+                    f"paper's {paper:+.2f} (CIFAR-100), whose size a seed-to-seed spread could match; "
+                    "`--seeds K` measures the spread")
+        if tc.get("budget_note") != tr.get("budget_note") or tc.get("budget") != tr.get("budget"):
+            text += (f". The two rows were trained with different budgets ({tr.get('select_epochs')} and "
+                     f"{tc.get('select_epochs')} epochs under different per-rate bounds: see the budget lines), "
+                     "so the difference also holds a schedule effect")
+        notes.append(head + text + ".")
+    return notes
+
+
 def main(argv=None):
     """main(argv=None) -> int"""
     p = C.base_parser(NAME, __doc__.split("\n\n")[1])
@@ -215,6 +263,7 @@ def main(argv=None):
                   f"trained on {r['training'].get('hardware')}, 1-minute load average at the end "
                   f"{r['training'].get('load_average')}"
                   for r in trained]
+        notes += memory_effect_notes(results)
         datasets = sorted({(r.get("training") or {}).get("dataset") for r in results} - {None})
         notes += [f"Data: {d}" for d in datasets] or ["Data: no training results yet (test accuracy columns empty)."]
         body = "## Table 1: ResNets vs CRMNs (paper: CIFAR-100)\n\n" + md + "\n\n" + "\n".join(

@@ -42,3 +42,34 @@ def test_the_table_labels_both_counts():
     executed, padded = (float(crmn[header.split("|").index(h)]) for h in
                         (" MFLOPs/img (executed) ", " MFLOPs/img (LSTM padded) "))
     assert padded > executed
+
+
+def _pair(res_runs, crmn_runs, budgets=("cpu", "cpu"), notes=("n", "n")):
+    """Table 1 result dicts of the 32-layer k=1 pair with the given test accuracies per seed."""
+    import _common as C
+
+    def row(model, accs, budget, note, paper):
+        runs = [{"seed": i, "test_acc": a, "val_acc_curve": [a / 100], "budget": budget, "budget_note": note,
+                 "dataset": "cifar10", "select_epochs": 30} for i, a in enumerate(accs)]
+        return {"model": model, "layers": 32, "width": 1, "paper_test_acc": paper,
+                "training": C.summarize_seeds(runs)}
+
+    return [row("resnet", res_runs, budgets[0], notes[0], 69.53), row("crmn", crmn_runs, budgets[1], notes[1], 70.84)]
+
+
+def test_memory_effect_with_seeds_by_hand():
+    # means 90 and 92, population stds 1 and 1 over 2 seeds: se = sqrt(1/2 + 1/2) = 1; d = 2 = 2 se -> not > 0
+    (note,) = table1.memory_effect_notes(_pair([89.0, 91.0], [91.0, 93.0]))
+    assert "+2.00 +- 1.00 points" in note and "cannot resolve the paper's +1.31" in note
+    (note,) = table1.memory_effect_notes(_pair([89.0, 91.0], [91.5, 93.5]))   # d = 2.5 > 2 se
+    assert "+2.50 +- 1.00" in note and "supports the paper's +1.31" in note
+    (note,) = table1.memory_effect_notes(_pair([91.5, 93.5], [89.0, 91.0]))   # d = -2.5 < -2 se
+    assert "-2.50 +- 1.00" in note and "contradicts the paper's +1.31" in note
+    assert "different budgets" not in note
+
+
+def test_memory_effect_of_single_runs_never_resolves_and_names_a_budget_mismatch():
+    (note,) = table1.memory_effect_notes(_pair([83.10], [88.0], notes=("15-22", "18-20")))
+    assert "+4.90 points from one run each" in note and "cannot resolve" in note
+    assert "different budgets" in note
+    assert table1.memory_effect_notes(_pair([83.1], [88.0])[1:]) == []   # no ResNet row, no note

@@ -96,12 +96,11 @@ def _sec_per_epoch_cell(r):
 def render(rows, hardware_note):
     """render(rows, hardware_note) -> (terminal text, markdown) of the table."""
     headers = ["model", "layers", "k", "params (paper, M)", "params (ours)", "match", "MFLOPs/img (executed)",
-               "MFLOPs/img (LSTM padded)", "eq.8-10 cost (M)", "s/epoch (paper)", "s/epoch (ours)", "test acc % (paper)", "test acc % (ours)",
-               "budget, epochs, wall time, data"]
+               "MFLOPs/img (LSTM padded)", "eq.8-10 cost (M)", "s/epoch (paper)", "s/epoch (ours)",
+               "test acc % (paper)", "test acc % (ours)", "budget, epochs, wall time, data"]
     body = []
     for r in rows:
         t = r.get("training") or {}
-        s = r.get("speed") or {}
         body.append([r["model"], r["layers"], f"{r['width']:g}", f"{r['paper_params_m']:.2f}", r["params"],
                      "yes" if r["match"] else "NO", C.fmt(r["flops_forward"] / 1e6, ".1f"),
                      C.fmt(r["flops_forward_padded"] / 1e6, ".1f"),

@@ -43,11 +43,14 @@ JAX_REMEDY = "pip install -e '.[jax]' (on a GPU also a CUDA jaxlib, e.g. pip ins
 def add_backend_option(parser, default=None, more_help=""):
     """add_backend_option(parser, default=None, more_help="") -> the ``--backend c|jax`` option of every command line.
 
-    ``parser`` is an ``argparse`` parser or argument group; ``more_help`` is
-    appended to the shared help text (what the default means there).
+    ``parser`` is an ``argparse`` parser or argument group; ``default`` None
+    leaves the parser's own default (``train`` suppresses unset options so
+    that a resumed run keeps its recorded ones); ``more_help`` is appended to
+    the shared help text (what the default means there).
     """
+    extra = {} if default is None else {"default": default}  # else the parser's own (train's: SUPPRESS)
     return parser.add_argument(
-        "--backend", choices=BACKENDS, default=default,
+        "--backend", choices=BACKENDS, **extra,
         help="c: our C Ops on the CPU; jax: PyTensor's JAX backend, on a GPU when JAX sees one "
              "(pip install -e '.[jax]' plus a CUDA jaxlib), else the CPU. " + more_help)
 

@@ -19,7 +19,8 @@ def cpu_speed():
 def _step(model, depth, width, step, frac):
     return {"model": model, "depth": depth, "width": width, "step_s_median": step, "achieved_gflops": 100 * frac,
             "peak_gflops": 100.0, "fraction_of_peak": frac, "compile_s": 12.0, "peak_rss_mib": 900.0,
-            "load_average": [0.5, 0.4, 0.3], "build_s": 2.0, "compile_train_s": 11.0, "train_nodes": 1234}
+            "load_average": [0.5, 0.4, 0.3], "build_s": 2.0, "compile_train_s": 11.0, "train_nodes": 1234,
+            "hardware": "Test CPU, 2 cores"}
 
 
 def test_section_lists_measured_targets_and_quoted_pytorch(cpu_speed):
@@ -29,12 +30,15 @@ def test_section_lists_measured_targets_and_quoted_pytorch(cpu_speed):
                "resnet134_warm": dict(_step("resnet", 134, 1.0, 1.0, 0.3), compile_train_s=4.0)}
     text = cpu_speed.section(results)
     assert "k=1 52.0% of a 160 GFLOP/s peak" in text
-    assert "| crmn-32 k=1 | 0.900 | 45 / 100 | 45.0% | 60.0% | 0.62 s, 57.0% |" in text
-    assert "| crmn-32 k=4 | 5.000 | 80 / 100 | 80.0% | 78.0% | 6.00 s, 75.0% |" in text
+    # PyTorch's fraction: our executed FLOPs of the step (GFLOP/s x s/step) over its quoted time x 205 GFLOP/s:
+    # k=1: 45 x 0.9 = 40.5 GFLOP / (0.62 s x 205) = 31.9%;  k=4: 80 x 5 = 400 / (6.00 x 205) = 32.5%
+    assert "| crmn-32 k=1 | 0.900 | 45 / 100 | 45.0% | 60.0% | 0.62 s, 31.9% |" in text
+    assert "| crmn-32 k=4 | 5.000 | 80 / 100 | 80.0% | 78.0% | 6.00 s, 32.5% |" in text
     assert "| [0.5, 0.4, 0.3] | - |" in text  # no probe in these results: a dash, not a number
     assert "resnet-32" not in text  # rows without results are left out, not invented
     assert "compile 11.0 s with an empty graph cache" in text and "4.0 s from the cache" in text
-    assert "quoted from issue #8" in text
+    assert "PyTorch figures are quoted" in text and "issue" not in text
+    assert "executed FLOPs" in text and "Measured on: Test CPU, 2 cores." in text
 
 
 def test_warm_needs_cold(cpu_speed):

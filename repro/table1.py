@@ -127,12 +127,13 @@ def memory_effect_notes(results):
     """
     import math
 
-    by_id = {(r["model"], r["layers"], r["width"]): r for r in results}
+    resnets = {(r["layers"], r["width"]): r for r in results if r["model"] == "resnet"}
     notes = []
-    for (model, layers, width), crmn in sorted(by_id.items(), key=lambda kv: kv[0][2]):
-        resnet = by_id.get(("resnet", layers, width))
+    for crmn in sorted((r for r in results if r["model"] == "crmn"), key=lambda r: r["width"]):
+        layers, width = crmn["layers"], crmn["width"]
+        resnet = resnets.get((layers, width))
         tc, tr = crmn.get("training") or {}, (resnet or {}).get("training") or {}
-        if model != "crmn" or tc.get("test_acc") is None or tr.get("test_acc") is None:
+        if tc.get("test_acc") is None or tr.get("test_acc") is None:
             continue
         if tc.get("dataset") != tr.get("dataset"):
             continue
@@ -202,11 +203,13 @@ def main(argv=None):
     if data_problem:
         print(data_problem, file=sys.stderr)
     seeds, tasks = C.wanted_seeds(args), []
+    # parameter and FLOP columns always come from the code (a row file may predate a column); built once per row
+    static = {rid: static_columns(rows[rid]) for rid in rows}
     for rid in (chosen if not args.collect else []):
         path = C.row_file(args.results_dir, NAME, rid)
         saved = C.load_row(path) or {}
         row = rows[rid]
-        saved.update(static_columns(row))
+        saved.update(static[rid])
         if args.speed and (args.force or "speed" not in saved):
             print(f"table1: timing {rid} ...", file=sys.stderr, flush=True)
             saved["speed"] = speed_columns(row)
@@ -217,9 +220,7 @@ def main(argv=None):
         C.save_row(path, saved)
     failures = run_rows(tasks, args, lambda rid, runs: C.record_runs(C.row_file(args.results_dir, NAME, rid), runs,
                                                                      args, data_note, seeds))
-    # parameter and FLOP columns always come from the code (a row file may predate a column)
-    results = [{**(C.load_row(C.row_file(args.results_dir, NAME, rid)) or {}), **static_columns(rows[rid])}
-               for rid in rows]
+    results = [{**(C.load_row(C.row_file(args.results_dir, NAME, rid)) or {}), **static[rid]} for rid in rows]
 
     text, md = render(results, C.hardware())
     if args.json:

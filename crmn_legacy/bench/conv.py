@@ -1,4 +1,4 @@
-"""python -m crmn_legacy bench conv [--json] [--batch-size 128] [--repeats 5] [--mode CVM] [--parallel batch] [--impl auto] [--per-op] [--clock wall]
+"""python -m crmn_legacy bench conv [--json] [--batch-size 128] [--repeats 5] [--mode CVM] [--parallel batch] [--impl auto] [--isa auto] [--per-op] [--clock wall]
 
 Convolution benchmark on the ResNet layer shapes of the paper (3x3 kernels,
 "half" padding): at width k=1, 16->16 at 32x32, 16->32 stride 2 from 32x32,
@@ -15,7 +15,10 @@ are total FLOPs over total time of each width's five shapes, over the peak.
 ``--impl`` picks the float32 C kernels (``CRMN_CONV_IMPL``): ``auto`` (the
 default: direct AVX2 kernels where they measured faster), ``direct`` or
 ``gemm`` (im2col + sgemm, the previous code), for before/after comparisons in
-one session.  For a single-core figure, insensitive to other jobs on the
+one session.  ``--isa avx2`` (``CRMN_CONV_ISA``) keeps the direct kernels on
+their AVX2 tiles on a CPU with AVX-512 (the default, ``auto``, takes the
+AVX-512 tiles for outputs wider than 8 columns; the results are bit-identical,
+only the time differs).  For a single-core figure, insensitive to other jobs on the
 other core, run with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``: the peak is
 then numpy's single-thread rate, measured in the same process.
 
@@ -147,7 +150,8 @@ def run(batch_size=128, repeats=5, mode=None, dtype="float32", per_op=False, clo
     result = {"peak_gflops": peak, "batch_size": batch_size, "repeats": repeats, "dtype": dtype,
               "mode": mode or os.environ.get("CRMN_MODE", "CVM"),
               "parallel": os.environ.get("CRMN_CONV_PARALLEL", "batch"),
-              "impl": os.environ.get("CRMN_CONV_IMPL", "auto") or "auto", "clock": clock, "shapes": rows}
+              "impl": os.environ.get("CRMN_CONV_IMPL", "auto") or "auto",
+              "isa": os.environ.get("CRMN_CONV_ISA", "auto") or "auto", "clock": clock, "shapes": rows}
     for k in (1, 4):
         sel = [r for r in rows if r["k"] == k]
         secs = sum(r["seconds"] for r in sel)
@@ -161,7 +165,7 @@ def run(batch_size=128, repeats=5, mode=None, dtype="float32", per_op=False, clo
 def _print_table(res):
     print(f"float32 matmul peak (numpy 4096x4096, {res['clock']} clock): {res['peak_gflops']:.1f} GFLOP/s")
     print(f"batch {res['batch_size']}, {res['dtype']}, mode {res['mode']}, parallel {res['parallel']}, "
-          f"impl {res['impl']}, best of {res['repeats']}; forward + grad inputs + grad weights, 3x3 'half'")
+          f"impl {res['impl']}, isa {res.get('isa', 'auto')}, best of {res['repeats']}; forward + grad inputs + grad weights, 3x3 'half'")
     per_op = "ops" in res["shapes"][0]
     extra = f" {'fwd':>6} {'gradi':>6} {'gradw':>6}  (GFLOP/s, each Op alone)" if per_op else ""
     print(f"{'k':>2} {'in->out':>9} {'size':>5} {'str':>3} {'ms':>9} {'GFLOP/s':>8} {'of peak':>8}{extra}")
@@ -188,6 +192,9 @@ def main(argv=None):
     p.add_argument("--impl", choices=("auto", "direct", "gemm"), default=None,
                    help="float32 C kernels (sets CRMN_CONV_IMPL): auto (default), direct AVX2 kernels "
                         "wherever they apply, or im2col + GEMM")
+    p.add_argument("--isa", choices=("auto", "avx2"), default=None,
+                   help="direct kernels' vector tiles (sets CRMN_CONV_ISA): auto (default: AVX-512 where the CPU "
+                        "has it, for outputs wider than 8 columns) or avx2")
     p.add_argument("--per-op", action="store_true", help="also time each Op alone (GFLOP/s per Op)")
     p.add_argument("--clock", choices=tuple(_CLOCKS), default="wall",
                    help="wall (default) or thread: the calling thread's CPU time, for single-threaded runs "
@@ -200,6 +207,8 @@ def main(argv=None):
         os.environ["CRMN_CONV_PARALLEL"] = args.parallel
     if args.impl:
         os.environ["CRMN_CONV_IMPL"] = args.impl
+    if args.isa:
+        os.environ["CRMN_CONV_ISA"] = args.isa
     if args.clock == "thread" and os.environ.get("OMP_NUM_THREADS") != "1":
         p.error("--clock thread needs OMP_NUM_THREADS=1 (and OPENBLAS_NUM_THREADS=1)")
     res = run(args.batch_size, args.repeats, args.mode, args.dtype, args.per_op, args.clock)

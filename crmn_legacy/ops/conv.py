@@ -21,9 +21,12 @@ The C code (``c/src/conv2d_template.c``, built by
 :mod:`crmn_legacy.ops.c.conv_mixin`) has two implementations: im2col +
 ``cblas_?gemm`` of the ``scipy-openblas32`` wheel (float64, and float32 where
 the other one does not apply) and, for float32 on CPUs with AVX2 + FMA, direct
-("implicit GEMM") AVX2 kernels (``c/src/conv2d_direct.h``).  The environment
-variable ``CRMN_CONV_IMPL``, read at every call, chooses: ``gemm``,
-``direct`` (wherever it applies), or unset / ``auto`` (see Choices below).
+("implicit GEMM") kernels (``c/src/conv2d_direct.h``), whose register tiles
+are AVX-512 on CPUs that have it (``c/src/conv2d_direct512.h``; same FMAs in
+the same order per element, so bit-identical to the AVX2 tiles).  The
+environment variables ``CRMN_CONV_IMPL`` (``gemm``, ``direct`` wherever it
+applies, or unset / ``auto``: see Choices below) and ``CRMN_CONV_ISA``
+(``avx2`` keeps the AVX2 tiles) are read at every call.
 A JAX dispatch lives in :mod:`crmn_legacy.ops.jax.conv`.
 
 Choices
@@ -37,10 +40,13 @@ these small per-image GEMMs).  ``auto`` takes the direct kernels for kernels
 with more than one tap and, for the forward and grad inputs, only when the
 output (resp. dx phase) is at least 8 columns wide; float64 always uses GEMM.
 The direct kernels avoid im2col: forward and stride-1 grad inputs use a
-register tile of 6 output channels x 2 vectors of 8 columns over the
-``C kh kw`` taps of a zero-padded per-thread copy of the image; grad inputs
-at stride > 1 works on the ``sh sw`` phases of dx; grad weights accumulates
-:math:`dw^\\top` per thread in tiles of 16 filters x 6 taps.  The
+register tile of 6 output channels x 2 vectors of 8 columns (AVX-512: 4
+vectors of 16, for outputs wider than 8 columns) over the ``C kh kw`` taps
+of a zero-padded per-thread copy of the image; grad inputs at stride > 1
+works on the ``sh sw`` phases of dx; grad weights accumulates
+:math:`dw^\\top` per thread in tiles of 16 filters x 6 taps (AVX-512: 32 x
+12), each thread over a fixed share of the images, so that dw is the same
+on every call.  The
 measurements behind each choice, and what was tried and dropped, are in
 ``docs/PERFORMANCE.md`` (``python -m crmn_legacy bench conv`` regenerates them).
 """

@@ -153,6 +153,55 @@ def test_conv_impl_switch_is_honoured(monkeypatch):
             assert not np.array_equal(a, b)
 
 
+def _has_avx512f():
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            return " avx512f" in fh.read()
+    except OSError:
+        return False
+
+
+# Outputs wider than 8 columns take the AVX-512 tiles (16-column vectors, masked
+# row ends, 32-filter grad-weights tiles with a masked last block).
+ISA_CASES = DIRECT_CASES + [
+    ((4, 16, 32, 32), (16, 16, 3, 3), 1, "half"),
+    ((4, 16, 32, 32), (32, 16, 3, 3), 2, "half"),
+    ((3, 32, 16, 16), (64, 32, 3, 3), 2, "half"),
+    ((2, 7, 33, 35), (40, 7, 3, 3), 1, "half"),
+    ((2, 6, 9, 31), (23, 6, 5, 5), 3, 2),
+]
+
+
+@pytest.mark.skipif(not (_has_avx2_fma() and _has_avx512f()), reason="needs a CPU with AVX-512F")
+@pytest.mark.parametrize("xshape, wshape, stride, pad", ISA_CASES)
+def test_avx512_tiles_equal_avx2_bit_for_bit(xshape, wshape, stride, pad, monkeypatch):
+    """CRMN_CONV_ISA=avx2 and the default (AVX-512 here) run the same FMAs in the same order per element."""
+    monkeypatch.setenv("CRMN_CONV_IMPL", "direct")
+    f = _fwd_bwd_fn(stride, pad, "float32")
+    x, w = _rand(xshape, "float32"), _rand(wshape, "float32")
+    gy = _rand(conv_output_shape(xshape, wshape, stride, pad), "float32")
+    res = {}
+    for isa in ("avx2", "auto"):
+        monkeypatch.setenv("CRMN_CONV_ISA", isa)
+        res[isa] = [np.array(r) for r in f(x, w, gy)]
+    for name, a, b in zip(("y", "dx", "dw"), res["avx2"], res["auto"]):
+        assert np.array_equal(a, b), name
+    np.testing.assert_allclose(res["auto"][0], ref_conv2d(x, w, stride, pad), **TOL["float32"])
+
+
+@pytest.mark.parametrize("impl_name", ["direct", "gemm"])
+def test_grad_weights_is_the_same_on_every_call(impl_name, monkeypatch):
+    """Regression: the threads' partial dw sums used dynamic scheduling, so which images a
+    thread summed, hence dw's last bits, changed from call to call (seen in 1 of 3 calls)."""
+    monkeypatch.setenv("CRMN_CONV_IMPL", impl_name)
+    x, gy = pt.tensor4("x", dtype="float32"), pt.tensor4("gy", dtype="float32")
+    f = function([x, gy], Conv2dGradWeights(1, "half")(x, gy, (3, 3)))
+    xv, gyv = _rand((16, 16, 16, 16), "float32"), _rand((16, 16, 16, 16), "float32")
+    first = np.array(f(xv, gyv))
+    for _ in range(40):
+        assert np.array_equal(np.array(f(xv, gyv)), first)
+
+
 def test_default_mode_runs_the_c_code():
     f = _fwd_bwd_fn(2, "half", "float32")
     conv_ops = (Conv2d, Conv2dGradWeights, Conv2dGradInputs)

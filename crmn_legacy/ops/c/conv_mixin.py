@@ -2,7 +2,8 @@
 
 Builds on :class:`~crmn_legacy.ops.c.templates.BlasMixin`: the support code
 is ``crmn_common.h``, ``blas_common.h``, ``conv2d_common.h``,
-``conv2d_direct.h`` (the AVX2 direct float32 kernels) and
+``conv2d_direct.h`` (the direct float32 kernels, AVX2),
+``conv2d_direct512.h`` (their AVX-512 register tiles) and
 ``conv2d_template.c`` for float and double, linked to the ``scipy-openblas32``
 wheel and OpenMP.  Each Apply node gets a scratch workspace that lives as long
 as the compiled thunk, so repeated calls reuse the im2col buffers.
@@ -20,7 +21,7 @@ from .templates import BLAS_HEADER, BlasMixin, c_call
 __all__ = ["CConvMixin", "C_SOURCES"]
 
 #: The convolution family's sources, in support-code order (after ``crmn_common.h``).
-C_SOURCES = (BLAS_HEADER, "conv2d_common.h", "conv2d_direct.h", "conv2d_template.c")
+C_SOURCES = (BLAS_HEADER, "conv2d_common.h", "conv2d_direct.h", "conv2d_direct512.h", "conv2d_template.c")
 
 _BORDER_CODES = {"half": -1, "full": -2}
 

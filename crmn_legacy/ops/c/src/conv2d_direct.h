@@ -1,4 +1,5 @@
-/* conv2d_direct.h -- direct ("implicit GEMM") float32 convolution kernels, AVX2 + FMA.
+/* conv2d_direct.h -- direct ("implicit GEMM") float32 convolution kernels, AVX2 + FMA (AVX-512 tiles
+ * in conv2d_direct512.h, included next, where the CPU has them).
  *
  * Included once, after conv2d_common.h and before the float / double
  * instantiations of conv2d_template.c, which call
@@ -43,7 +44,9 @@
  * and interleaved into dx.
  * Threads: OpenMP over images (groups of images for grad weights), each
  * thread with its own padded buffer from the node's workspace; grad weights
- * sums the per-thread partial dw at the end.  float32 accumulation in
+ * sums the per-thread partial dw at the end, in thread order, each thread
+ * having taken a fixed (static) share of the groups: the result is the same
+ * on every call with the same thread count.  float32 accumulation in
  * registers, like sgemm.
  */
 #ifndef CRMN_CONV2D_DIRECT_H
@@ -280,14 +283,29 @@ CRMN_DK_TARGET static void crmn_dk_block(const float *in, const int *koff, int K
     }
 }
 
-/* One correlation plan: taps (koff, filters wt[Fo/R][K][R]) and output vectors. */
+/* One correlation plan: taps (koff, filters wt[Fo/R][K][R]) and output vectors
+ * of 8 columns (AVX2 tiles) or, when wide, of 16 (AVX-512 tiles). */
 typedef struct {
     int K;
     const int *koff;
     const float *wt;
     int nvec;
     const crmn_dk_vec *vec;
+    int wide;
 } crmn_dk_plan;
+
+/* The AVX-512 tiles (conv2d_direct512.h) */
+static int crmn_direct_avx512(void);
+__attribute__((target("avx512f,avx2,fma"))) static void crmn_dk5_block(const float *in, const int *koff, int K,
+                                                                       const float *wt, const crmn_dk_vec *vec,
+                                                                       int nvec, int rv, int accum, float *out,
+                                                                       npy_intp ostride);
+__attribute__((target("avx512f,avx2,fma"))) static void crmn_gw5_group(const float *xb, const int *koff, int K,
+                                                                       const float *gt, int Fp, size_t gtfb,
+                                                                       const int *poff, int npx, float *acc);
+
+/* vector width (columns) of the tiles for outputs Wo columns wide: AVX-512 above 8 columns */
+static int crmn_dk_width(int Wo) { return Wo > 8 && crmn_direct_avx512() ? 16 : 8; }
 
 /* The taps are taken in chunks of about CRMN_DK_KCHUNK (whole input channels),
  * so that one chunk's filter block (chunk x CRMN_DK_R floats) stays in L1
@@ -301,27 +319,31 @@ static void crmn_dk_run(const crmn_dk_plan *p, const float *in, int Fo, float *o
         const int K = p->K - k0 < kc ? p->K - k0 : kc;
         for (int f0 = 0, fb = 0; f0 < Fo; f0 += CRMN_DK_R, ++fb) {
             int rv = Fo - f0 < CRMN_DK_R ? Fo - f0 : CRMN_DK_R;
-            crmn_dk_block(in, p->koff + k0, K, p->wt + ((size_t)fb * p->K + k0) * CRMN_DK_R, p->vec, p->nvec, rv,
-                          k0 > 0, out + (size_t)f0 * ostride, ostride);
+            const float *wt = p->wt + ((size_t)fb * p->K + k0) * CRMN_DK_R;
+            if (p->wide)
+                crmn_dk5_block(in, p->koff + k0, K, wt, p->vec, p->nvec, rv, k0 > 0, out + (size_t)f0 * ostride, ostride);
+            else
+                crmn_dk_block(in, p->koff + k0, K, wt, p->vec, p->nvec, rv, k0 > 0, out + (size_t)f0 * ostride, ostride);
         }
     }
 }
 
-/* Output vectors of an Ho x Wo output whose row i starts at input offset
- * i*in_row and output offset i*out_row; returns the count written. */
-static int crmn_dk_make_vecs(crmn_dk_vec *vec, int Ho, int Wo, int in_row, int out_row)
+/* Output vectors (width columns each) of an Ho x Wo output whose row i starts
+ * at input offset i*in_row and output offset i*out_row; returns the count written. */
+static int crmn_dk_make_vecs(crmn_dk_vec *vec, int Ho, int Wo, int in_row, int out_row, int width)
 {
     int n = 0;
     for (int i = 0; i < Ho; ++i)
-        for (int j = 0; j < Wo; j += 8) {
+        for (int j = 0; j < Wo; j += width) {
             vec[n].in = i * in_row + j;
             vec[n].out = i * out_row + j;
-            vec[n].cols = Wo - j < 8 ? Wo - j : 8;
+            vec[n].cols = Wo - j < width ? Wo - j : width;
             ++n;
         }
     return n;
 }
 
+/* how many 8-column vectors (an upper bound for any width) */
 static inline int crmn_dk_nvecs(int Ho, int Wo) { return Ho * ((Wo + 7) / 8); }
 
 /* A carved workspace: shared part, then nt per-thread parts. */
@@ -399,8 +421,9 @@ static int crmn_direct_fwd_float(PyArrayObject *xa, PyArrayObject *wa, PyArrayOb
     for (int c = 0, k = 0; c < C; ++c)
         for (int a = 0; a < kh; ++a)
             for (int b = 0; b < kw; ++b, ++k) koff[k] = (int)crmn_dk_pad_off(&g, c, a, b);
-    crmn_dk_make_vecs(vec, Ho, Wo, sh * g.rowlen, Wo);
-    crmn_dk_plan plan = {K, koff, wt, nv, vec};
+    const int width = crmn_dk_width(Wo);
+    const int nvw = crmn_dk_make_vecs(vec, Ho, Wo, sh * g.rowlen, Wo, width);
+    crmn_dk_plan plan = {K, koff, wt, nvw, vec, width == 16};
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         float *buf = (float *)(d.base + d.shared + d.per * CRMN_THREAD_ID());
@@ -529,7 +552,9 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
                 p->koff = kp;
                 p->wt = wp;
                 p->vec = vp;
-                p->nvec = (Hq > 0 && Wq > 0) ? crmn_dk_make_vecs(vp, Hq, Wq, g.rowlen, nph > 1 ? Wq : W) : 0;
+                p->wide = crmn_dk_width(Wq) == 16;
+                p->nvec = (Hq > 0 && Wq > 0) ? crmn_dk_make_vecs(vp, Hq, Wq, g.rowlen, nph > 1 ? Wq : W,
+                                                                 p->wide ? 16 : 8) : 0;
                 kp += K;
                 wp += (size_t)Cp * K;
                 vp += p->nvec;
@@ -735,6 +760,7 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
     for (int c = 0, k = 0; c < C; ++c)
         for (int a = 0; a < kh; ++a)
             for (int b = 0; b < kw; ++b, ++k) koff[k] = (int)crmn_dk_pad_off(&g, c, a, b);
+    const int wide = crmn_direct_avx512();
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         char *mine = d.base + d.shared + d.per * CRMN_THREAD_ID();
@@ -742,7 +768,8 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
         memset(buf, 0, sizeof(float) * g.total);
         memset(acc, 0, sizeof(float) * (size_t)K * Fp);
         if (Fg != F) memset(gt, 0, sizeof(float) * (size_t)Fg * P * nb);
-#pragma omp for schedule(dynamic, 1)
+        /* static: each thread sums a fixed set of groups, so dw's rounding is the same on every call */
+#pragma omp for schedule(static)
         for (npy_intp grp = 0; grp < ngroups; ++grp) {
             const npy_intp n0 = grp * nb;
             const int m = N - n0 < nb ? (int)(N - n0) : nb;
@@ -750,7 +777,8 @@ static int crmn_direct_gradw_float(PyArrayObject *xa, PyArrayObject *ga, PyArray
                 crmn_dk_pad_fill(&g, x + (size_t)(n0 + b) * C * H * W, buf + b * g.imglen);
                 crmn_gw_transpose(gy + (size_t)(n0 + b) * F * P, F, Fg, P, nb, b, gt);
             }
-            crmn_gw_group(buf, koff, K, gt, Fp, P * 16 * nb, poff, m * (int)P, acc);
+            if (wide) crmn_gw5_group(buf, koff, K, gt, Fp, P * 16 * nb, poff, m * (int)P, acc);
+            else crmn_gw_group(buf, koff, K, gt, Fp, P * 16 * nb, poff, m * (int)P, acc);
         }
     }
     /* dw[f][k] = sum over threads of acc[k][f], in thread order; blocks of 32 taps shared out

@@ -88,8 +88,13 @@ static void crmn_col2im_DTYPE(const DTYPE *col, int C, int H, int W, int kh, int
 
 /* Loop over images n < N, shared out between `nt` OpenMP threads when nt > 1
  * (OpenBLAS set to one thread meanwhile); the body sees n, tid and buf, the
- * thread's PER-element slice of wsbase. */
-#define CRMN_FOR_IMAGES_DTYPE(N, PER, ...)                                                  \
+ * thread's PER-element slice of wsbase.  SCHED is the "omp for" pragma:
+ * CRMN_FOR_IMAGES (dynamic) where each image writes its own output,
+ * CRMN_FOR_IMAGES_STATIC where threads accumulate partial sums, so that which
+ * images a thread adds up, hence the rounding, is the same on every call. */
+#define CRMN_FOR_IMAGES_DTYPE(N, PER, ...) CRMN_FOR_IMAGES_SCHED_DTYPE("omp for schedule(dynamic, 1)", N, PER, __VA_ARGS__)
+#define CRMN_FOR_IMAGES_STATIC_DTYPE(N, PER, ...) CRMN_FOR_IMAGES_SCHED_DTYPE("omp for schedule(static)", N, PER, __VA_ARGS__)
+#define CRMN_FOR_IMAGES_SCHED_DTYPE(SCHED, N, PER, ...)                                     \
     do {                                                                                    \
         int crmn_saved_threads_ = 0;                                                        \
         if (nt > 1) {                                                                       \
@@ -101,7 +106,7 @@ static void crmn_col2im_DTYPE(const DTYPE *col, int C, int H, int W, int kh, int
             int tid = CRMN_THREAD_ID();                                                     \
             DTYPE *buf = wsbase + (size_t)tid * (PER);                                      \
             (void)buf;                                                                      \
-            _Pragma("omp for schedule(dynamic, 1)")                                          \
+            _Pragma(SCHED)                                                                  \
             for (npy_intp n = 0; n < (N); ++n) __VA_ARGS__                                  \
         }                                                                                   \
         if (nt > 1) CRMN_BLAS_SET_THREADS(crmn_saved_threads_);                             \
@@ -187,7 +192,7 @@ static int crmn_conv2d_gradw_impl_DTYPE(PyArrayObject *xa, PyArrayObject *ga, in
     }
     if ((wsbase = (DTYPE *)crmn_ws_get(ws, sizeof(DTYPE) * per * nt)) == NULL) return -1;
     for (int t = 1; t < nt; ++t) memset(wsbase + (size_t)t * per + colsz, 0, sizeof(DTYPE) * (size_t)F * K);
-    CRMN_FOR_IMAGES_DTYPE(N, per, {
+    CRMN_FOR_IMAGES_STATIC_DTYPE(N, per, {
         const DTYPE *xn = x + (size_t)n * C * H * W;
         const DTYPE *col = xn;
         DTYPE *acc = tid == 0 ? dw : buf + colsz;

@@ -423,8 +423,9 @@ def run_dir(results_dir, script, row_id, budget, dataset, seed):
 
 
 def train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he",
-              seed=None, phase=None, batch_size=None, lr_schedule=None, resume=None, stdout=None, stderr=None):
-    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None, batch_size=None, lr_schedule=None, resume=None, stdout=None, stderr=None) -> dict
+              seed=None, phase=None, batch_size=None, lr_schedule=None, resume=None, stdout=None, stderr=None,
+              flip=False):
+    """train_row(script, row_id, model, depth, width, dataset, args, data_note, depth_convention="he", seed=None, phase=None, batch_size=None, lr_schedule=None, resume=None, stdout=None, stderr=None, flip=False) -> dict
 
     Train one row with ``args.budget`` (on ``args.backend``) and return its
     training columns: ``test_acc`` (percent), curves, epochs, timing, and the
@@ -434,6 +435,8 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
     width.  ``resume``: continue the run folder's last checkpoint (default
     ``args.resume``); else the folder is cleared first.  ``stdout`` /
     ``stderr``: where the epoch table and progress go (default: the console).
+    ``flip``: random horizontal flips on top of the crops (not in the paper;
+    ``repro/flips.py`` only), named in the budget note.
     """
     import shutil
 
@@ -453,7 +456,8 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
                       time_limit=b["time_limit"], phase=phase or b["phase"], patience=b["patience"], seed=seed,
                       batch_size=batch_size, lr_schedule=None if lr_schedule is None else list(lr_schedule),
                       min_epochs_per_rate=b["min_epochs_per_rate"], max_epochs_per_rate=b["max_epochs_per_rate"],
-                      select_test_every=b["select_test_every"], out=str(out), progress="lines", backend=backend)
+                      select_test_every=b["select_test_every"], out=str(out), progress="lines", backend=backend,
+                      flip=flip)
     if not resume:
         shutil.rmtree(out, ignore_errors=True)
     res = train(cfg, resume=resume, stdout=stdout, stderr=stderr)
@@ -462,7 +466,8 @@ def train_row(script, row_id, model, depth, width, dataset, args, data_note, dep
     weights = export_tested_weights(out, fin, test_acc)
     stand_in = f" (trained as a {model}-{t_depth} k={t_width:g} stand-in)" if (t_depth, t_width) != (depth, width) \
         else ""
-    return {"budget": args.budget, "budget_note": b["note"] + stand_in, "dataset": data_note,
+    flips = "; plus random horizontal flips (not in the paper)" if flip else ""
+    return {"budget": args.budget, "budget_note": b["note"] + stand_in + flips, "dataset": data_note, "flip": flip,
             "trained_depth": t_depth, "trained_width": t_width, "seed": seed,
             "test_acc": None if test_acc is None else 100.0 * test_acc,
             "val_acc_curve": sel.get("val_acc_curve"), "select_epochs": sel.get("epochs"),

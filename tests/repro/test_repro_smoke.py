@@ -88,3 +88,27 @@ def test_unknown_row_is_a_usage_error(capsys):
         mod.main(["--only", "no-such-row"])
     assert exc.value.code == 2
     assert "crmn-56-k3" in capsys.readouterr().err
+
+
+def test_flips_diagnostic_trains_the_table1_row_with_flips(fixture_file, tmp_path, capsys):
+    """repro/flips.py: the Table 1 row's training plus --flip, shown beside the Table 1 row (same budget, seed)."""
+    results, md = tmp_path / "results", tmp_path / "RESULTS.md"
+    common = ["--budget", "smoke", "--only", "resnet-32-k1", "--dataset", "cifar10", "--dataset-file", str(fixture_file),
+              "--results-dir", str(results), "--results-md", str(md)]
+    assert _run("table1", common, capsys)[0] == 0
+    rc, out = _run("flips", common, capsys)
+    assert rc == 0, out.err[-2000:]
+    base = json.loads((results / "table1" / "resnet-32-k1.json").read_text())["training"]
+    flip = json.loads((results / "flips" / "resnet-32-k1.json").read_text())["training"]
+    assert flip["flip"] is True and "horizontal flips (not in the paper)" in flip["budget_note"]
+    assert not base.get("flip")
+    run_cfg = json.loads((pathlib.Path(flip["run_dir"]) / "config.json").read_text())
+    assert run_cfg["flip"] is True and run_cfg["seed"] == base["seed"]
+    section = md.read_text().split("<!-- repro:flips:begin -->")[1].split("<!-- repro:flips:end -->")[0]
+    row = next(line for line in section.splitlines() if line.startswith("| resnet-32-k1"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == f"{base['test_acc']:.2f}" and cells[2] == f"{flip['test_acc']:.2f}"
+    assert cells[3] == f"{flip['test_acc'] - base['test_acc']:+.2f}"
+    # --collect: the same section from the row files, nothing trained
+    rc, out = _run("flips", ["--collect", "--results-dir", str(results), "--results-md", str(md)], capsys)
+    assert rc == 0 and md.read_text().count("<!-- repro:flips:begin -->") == 1

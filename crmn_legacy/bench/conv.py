@@ -17,8 +17,7 @@ default: direct AVX2 kernels where they measured faster), ``direct`` or
 ``gemm`` (im2col + sgemm, the previous code), for before/after comparisons in
 one session.  ``--isa avx2`` (``CRMN_CONV_ISA``) keeps the direct kernels on
 their AVX2 tiles on a CPU with AVX-512 (the default, ``auto``, takes the
-AVX-512 tiles for outputs wider than 8 columns; the results are bit-identical,
-only the time differs).  For a single-core figure, insensitive to other jobs on the
+AVX-512 tiles; the results are bit-identical, only the time differs).  For a single-core figure, insensitive to other jobs on the
 other core, run with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``: the peak is
 then numpy's single-thread rate, measured in the same process.
 
@@ -194,7 +193,7 @@ def main(argv=None):
                         "wherever they apply, or im2col + GEMM")
     p.add_argument("--isa", choices=("auto", "avx2"), default=None,
                    help="direct kernels' vector tiles (sets CRMN_CONV_ISA): auto (default: AVX-512 where the CPU "
-                        "has it, for outputs wider than 8 columns) or avx2")
+                        "has it) or avx2")
     p.add_argument("--per-op", action="store_true", help="also time each Op alone (GFLOP/s per Op)")
     p.add_argument("--clock", choices=tuple(_CLOCKS), default="wall",
                    help="wall (default) or thread: the calling thread's CPU time, for single-threaded runs "

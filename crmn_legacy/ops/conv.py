@@ -41,7 +41,7 @@ with more than one tap and, for the forward and grad inputs, only when the
 output (resp. dx phase) is at least 8 columns wide; float64 always uses GEMM.
 The direct kernels avoid im2col: forward and stride-1 grad inputs use a
 register tile of 6 output channels x 2 vectors of 8 columns (AVX-512: 4
-vectors of 16, for outputs wider than 8 columns) over the ``C kh kw`` taps
+vectors of 16 columns, or of two 8-column rows for outputs at most 8 wide) over the ``C kh kw`` taps
 of a zero-padded per-thread copy of the image; grad inputs at stride > 1
 works on the ``sh sw`` phases of dx; grad weights accumulates
 :math:`dw^\\top` per thread in tiles of 16 filters x 6 taps (AVX-512: 32 x

@@ -161,9 +161,13 @@ def _has_avx512f():
         return False
 
 
-# Outputs wider than 8 columns take the AVX-512 tiles (16-column vectors, masked
-# row ends, 32-filter grad-weights tiles with a masked last block).
+# Outputs wider than 8 columns take the AVX-512 16-column vectors (masked row
+# ends), narrower ones row pairs (an odd last row alone); grad weights 32-filter
+# tiles with a masked last block.
 ISA_CASES = DIRECT_CASES + [
+    ((3, 64, 8, 8), (64, 64, 3, 3), 1, "half"),
+    ((2, 5, 7, 5), (9, 5, 3, 3), 1, "half"),
+    ((2, 4, 9, 4), (7, 4, 3, 3), (1, 2), "full"),
     ((4, 16, 32, 32), (16, 16, 3, 3), 1, "half"),
     ((4, 16, 32, 32), (32, 16, 3, 3), 2, "half"),
     ((3, 32, 16, 16), (64, 32, 3, 3), 2, "half"),

@@ -112,11 +112,18 @@ static int crmn_direct_gradw_double(PyArrayObject *xa, PyArrayObject *ga, PyArra
 #define CRMN_DK_TARGET __attribute__((target("avx2,fma")))
 #define CRMN_DK_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
-/* One 8-column output vector: offset of its first column in the padded input
- * buffer and in the output, and how many of its 8 columns are real. */
+/* One output vector: offset of its first column in the padded input buffer
+ * and in the output, and how many of its columns are real (8 with AVX2, 16
+ * with AVX-512); for AVX-512 row pairs (narrow outputs), the same for the
+ * second row's piece (lanes 8-15; cols2 = 0: none). */
 typedef struct {
     int in, out, cols;
+    int in2, out2, cols2;
 } crmn_dk_vec;
+
+/* Kinds of output vectors: 8 columns of a row (AVX2 tiles), 16 columns of a row
+ * (AVX-512), up to 8 columns of two consecutive rows (AVX-512, outputs at most 8 wide). */
+enum { CRMN_DK_Y8 = 0, CRMN_DK_Z16 = 1, CRMN_DK_Z2X8 = 2 };
 
 static const int crmn_dk_masktab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
@@ -283,29 +290,32 @@ CRMN_DK_TARGET static void crmn_dk_block(const float *in, const int *koff, int K
     }
 }
 
-/* One correlation plan: taps (koff, filters wt[Fo/R][K][R]) and output vectors
- * of 8 columns (AVX2 tiles) or, when wide, of 16 (AVX-512 tiles). */
+/* One correlation plan: taps (koff, filters wt[Fo/R][K][R]) and output vectors of one kind. */
 typedef struct {
     int K;
     const int *koff;
     const float *wt;
     int nvec;
     const crmn_dk_vec *vec;
-    int wide;
+    int kind;
 } crmn_dk_plan;
 
 /* The AVX-512 tiles (conv2d_direct512.h) */
 static int crmn_direct_avx512(void);
 __attribute__((target("avx512f,avx2,fma"))) static void crmn_dk5_block(const float *in, const int *koff, int K,
                                                                        const float *wt, const crmn_dk_vec *vec,
-                                                                       int nvec, int rv, int accum, float *out,
-                                                                       npy_intp ostride);
+                                                                       int nvec, int rv, int accum, int pairs,
+                                                                       float *out, npy_intp ostride);
 __attribute__((target("avx512f,avx2,fma"))) static void crmn_gw5_group(const float *xb, const int *koff, int K,
                                                                        const float *gt, int Fp, size_t gtfb,
                                                                        const int *poff, int npx, float *acc);
 
-/* vector width (columns) of the tiles for outputs Wo columns wide: AVX-512 above 8 columns */
-static int crmn_dk_width(int Wo) { return Wo > 8 && crmn_direct_avx512() ? 16 : 8; }
+/* the kind of output vectors for outputs Wo columns wide */
+static int crmn_dk_kind(int Wo)
+{
+    if (!crmn_direct_avx512()) return CRMN_DK_Y8;
+    return Wo > 8 ? CRMN_DK_Z16 : CRMN_DK_Z2X8;
+}
 
 /* The taps are taken in chunks of about CRMN_DK_KCHUNK (whole input channels),
  * so that one chunk's filter block (chunk x CRMN_DK_R floats) stays in L1
@@ -320,25 +330,41 @@ static void crmn_dk_run(const crmn_dk_plan *p, const float *in, int Fo, float *o
         for (int f0 = 0, fb = 0; f0 < Fo; f0 += CRMN_DK_R, ++fb) {
             int rv = Fo - f0 < CRMN_DK_R ? Fo - f0 : CRMN_DK_R;
             const float *wt = p->wt + ((size_t)fb * p->K + k0) * CRMN_DK_R;
-            if (p->wide)
-                crmn_dk5_block(in, p->koff + k0, K, wt, p->vec, p->nvec, rv, k0 > 0, out + (size_t)f0 * ostride, ostride);
+            if (p->kind != CRMN_DK_Y8)
+                crmn_dk5_block(in, p->koff + k0, K, wt, p->vec, p->nvec, rv, k0 > 0, p->kind == CRMN_DK_Z2X8,
+                               out + (size_t)f0 * ostride, ostride);
             else
                 crmn_dk_block(in, p->koff + k0, K, wt, p->vec, p->nvec, rv, k0 > 0, out + (size_t)f0 * ostride, ostride);
         }
     }
 }
 
-/* Output vectors (width columns each) of an Ho x Wo output whose row i starts
- * at input offset i*in_row and output offset i*out_row; returns the count written. */
-static int crmn_dk_make_vecs(crmn_dk_vec *vec, int Ho, int Wo, int in_row, int out_row, int width)
+/* Output vectors of the given kind of an Ho x Wo output whose row i starts at
+ * input offset i*in_row and output offset i*out_row; returns the count written
+ * (at most crmn_dk_nvecs(Ho, Wo)).  Row pairs: Wo <= 8; an odd last row is
+ * paired with nothing (cols2 = 0, in2 = its own row, read but never stored). */
+static int crmn_dk_make_vecs(crmn_dk_vec *vec, int Ho, int Wo, int in_row, int out_row, int kind)
 {
     int n = 0;
+    if (kind == CRMN_DK_Z2X8) {
+        for (int i = 0; i < Ho; i += 2, ++n) {
+            const int two = i + 1 < Ho;
+            vec[n].in = i * in_row;
+            vec[n].out = i * out_row;
+            vec[n].cols = Wo;
+            vec[n].in2 = (two ? i + 1 : i) * in_row;
+            vec[n].out2 = (two ? i + 1 : i) * out_row;
+            vec[n].cols2 = two ? Wo : 0;
+        }
+        return n;
+    }
+    const int width = kind == CRMN_DK_Z16 ? 16 : 8;
     for (int i = 0; i < Ho; ++i)
-        for (int j = 0; j < Wo; j += width) {
+        for (int j = 0; j < Wo; j += width, ++n) {
             vec[n].in = i * in_row + j;
             vec[n].out = i * out_row + j;
             vec[n].cols = Wo - j < width ? Wo - j : width;
-            ++n;
+            vec[n].in2 = vec[n].out2 = vec[n].cols2 = 0;
         }
     return n;
 }
@@ -421,9 +447,9 @@ static int crmn_direct_fwd_float(PyArrayObject *xa, PyArrayObject *wa, PyArrayOb
     for (int c = 0, k = 0; c < C; ++c)
         for (int a = 0; a < kh; ++a)
             for (int b = 0; b < kw; ++b, ++k) koff[k] = (int)crmn_dk_pad_off(&g, c, a, b);
-    const int width = crmn_dk_width(Wo);
-    const int nvw = crmn_dk_make_vecs(vec, Ho, Wo, sh * g.rowlen, Wo, width);
-    crmn_dk_plan plan = {K, koff, wt, nvw, vec, width == 16};
+    const int kind = crmn_dk_kind(Wo);
+    const int nvk = crmn_dk_make_vecs(vec, Ho, Wo, sh * g.rowlen, Wo, kind);
+    crmn_dk_plan plan = {K, koff, wt, nvk, vec, kind};
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         float *buf = (float *)(d.base + d.shared + d.per * CRMN_THREAD_ID());
@@ -552,9 +578,9 @@ static int crmn_direct_gradi_float(PyArrayObject *wa, PyArrayObject *ga, PyArray
                 p->koff = kp;
                 p->wt = wp;
                 p->vec = vp;
-                p->wide = crmn_dk_width(Wq) == 16;
-                p->nvec = (Hq > 0 && Wq > 0) ? crmn_dk_make_vecs(vp, Hq, Wq, g.rowlen, nph > 1 ? Wq : W,
-                                                                 p->wide ? 16 : 8) : 0;
+                p->kind = crmn_dk_kind(Wq);
+                p->nvec = (Hq > 0 && Wq > 0) ? crmn_dk_make_vecs(vp, Hq, Wq, g.rowlen, nph > 1 ? Wq : W, p->kind)
+                                             : 0;
                 kp += K;
                 wp += (size_t)Cp * K;
                 vp += p->nvec;

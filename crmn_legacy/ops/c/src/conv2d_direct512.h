@@ -12,13 +12,14 @@
  * ISAs give bit-identical results; only how many elements one instruction
  * carries changes:
  *
- * Forward / grad inputs: a vector is any 16-column piece of an output row
- * (masked at the row end); register tile 6 output channels x 4 vectors (4 x 4
- * and 2 x 4 for a narrower last channel block), over the same pre-transposed
- * filters [F/6][K][6] and tap offsets.  Used for outputs (resp. dx phases)
- * wider than 8 columns: at 8 or fewer a 16-float vector would be half empty
- * and the AVX2 tile does the same work.  The loads run up to 15 floats past a
- * row's end; the padded buffer's slack (a row + 64 floats) covers that.
+ * Forward / grad inputs: for outputs (resp. dx phases) wider than 8 columns a
+ * vector is any 16-column piece of an output row (masked at the row end); for
+ * outputs at most 8 wide, the columns of two consecutive rows (two 8-float
+ * loads joined; a row alone would leave half the vector empty).  Register tile
+ * 6 output channels x 4 vectors (4 x 4 and 2 x 4 for a narrower last channel
+ * block), over the same pre-transposed filters [F/6][K][6] and tap offsets.
+ * The loads run up to 15 floats past a row's end; the padded buffer's slack
+ * (a row + 64 floats) covers that.
  * Grad weights: 32 filters (two vectors of 16) x 12 taps per tile (16 x 12
  * when fewer filters remain), the tap remainder in tiles of 8, 4, 2 and 1.
  */
@@ -45,10 +46,30 @@ static int crmn_direct_avx512(void)
 
 static inline __mmask16 crmn_dk5_mask(int cols) { return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1u); }
 
-/* out + r*ostride + vec[v].out (+)= res[r*V + v] for r < rv, columns < vec[v].cols */
-CRMN_DK5_TARGET static void crmn_dk5_store(const __m512 *res, int R, int V, const crmn_dk_vec *vec, int rv,
-                                           int accum, float *out, npy_intp ostride)
+/* d[0..cols) (+)= o (cols <= 8) */
+CRMN_DK5_INLINE void crmn_dk5_store8(__m256 o, int cols, int accum, float *d)
 {
+    const __m256i m = _mm256_loadu_si256((const __m256i *)(crmn_dk_masktab + 8 - cols));
+    if (accum) o = _mm256_add_ps(o, _mm256_maskload_ps(d, m));
+    _mm256_maskstore_ps(d, m, o);
+}
+
+/* out + r*ostride + vec[v].out (+)= res[r*V + v] for r < rv, columns < vec[v].cols; row pairs: lanes
+ * 0-7 to vec[v].out, lanes 8-15 to vec[v].out2 (columns < cols2) */
+CRMN_DK5_TARGET static void crmn_dk5_store(const __m512 *res, int R, int V, const crmn_dk_vec *vec, int rv,
+                                           int accum, int pairs, float *out, npy_intp ostride)
+{
+    if (pairs) {
+        for (int v = 0; v < V; ++v)
+            for (int r = 0; r < R && r < rv; ++r) {
+                const __m512 o = res[r * V + v];
+                crmn_dk5_store8(_mm512_castps512_ps256(o), vec[v].cols, accum, out + vec[v].out + r * ostride);
+                if (vec[v].cols2)
+                    crmn_dk5_store8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(o), 1)), vec[v].cols2,
+                                    accum, out + vec[v].out2 + r * ostride);
+            }
+        return;
+    }
     for (int v = 0; v < V; ++v) {
         float *dst = out + vec[v].out;
         const __mmask16 m = crmn_dk5_mask(vec[v].cols);
@@ -61,19 +82,28 @@ CRMN_DK5_TARGET static void crmn_dk5_store(const __m512 *res, int R, int V, cons
     }
 }
 
-/* acc[r][v] = sum_k wt[k*CRMN_DK_R + r] * in[koff[k] + vec[v].in] (R, V constants after inlining) */
+/* acc[r][v] = sum_k wt[k*CRMN_DK_R + r] * in[koff[k] + vec[v].in] (R, V, PAIRS constants after
+ * inlining; row pairs: lanes 8-15 read in[koff[k] + vec[v].in2]) */
 CRMN_DK5_INLINE void crmn_dk5_tile(const float *in, const int *koff, int K, const float *wt, const crmn_dk_vec *vec,
-                                   const int R, const int V, int rv, const int accum, float *out, npy_intp ostride)
+                                   const int R, const int V, int rv, const int accum, const int PAIRS, float *out,
+                                   npy_intp ostride)
 {
     __m512 acc[CRMN_DK_R][CRMN_DK5_V];
-    const float *pin[CRMN_DK5_V];
+    const float *pin[CRMN_DK5_V], *pin2[CRMN_DK5_V];
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
-    for (int v = 0; v < V; ++v) pin[v] = in + vec[v].in;
+    for (int v = 0; v < V; ++v) {
+        pin[v] = in + vec[v].in;
+        pin2[v] = in + vec[v].in2;
+    }
     for (int k = 0; k < K; ++k) {
         const int o = koff[k];
         __m512 xv[CRMN_DK5_V];
-        for (int v = 0; v < V; ++v) xv[v] = _mm512_loadu_ps(pin[v] + o);
+        for (int v = 0; v < V; ++v)
+            xv[v] = PAIRS ? _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(
+                                                                    _mm256_loadu_ps(pin[v] + o))),
+                                                                _mm256_castps_pd(_mm256_loadu_ps(pin2[v] + o)), 1))
+                          : _mm512_loadu_ps(pin[v] + o);
         const float *wk = wt + (size_t)k * CRMN_DK_R;
         for (int r = 0; r < R; ++r) {
             const __m512 wb = _mm512_set1_ps(wk[r]);
@@ -84,34 +114,39 @@ CRMN_DK5_INLINE void crmn_dk5_tile(const float *in, const int *koff, int K, cons
     __m512 res[CRMN_DK_R * CRMN_DK5_V];
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < V; ++v) _mm512_store_ps((float *)&res[r * V + v], acc[r][v]);
-    crmn_dk5_store(res, R, V, vec, rv, accum, out, ostride);
+    crmn_dk5_store(res, R, V, vec, rv, accum, PAIRS, out, ostride);
 }
 
-#define CRMN_DK5_TILES(R_, A_)                                                                              \
+#define CRMN_DK5_TILES(R_, A_, P_)                                                                          \
     do {                                                                                                    \
         int t = 0;                                                                                          \
         for (; t + CRMN_DK5_V <= nvec; t += CRMN_DK5_V)                                                     \
-            crmn_dk5_tile(in, koff, K, wt, vec + t, R_, CRMN_DK5_V, rv, A_, out, ostride);                  \
+            crmn_dk5_tile(in, koff, K, wt, vec + t, R_, CRMN_DK5_V, rv, A_, P_, out, ostride);              \
         if (nvec - t >= 2) {                                                                                \
-            crmn_dk5_tile(in, koff, K, wt, vec + t, R_, 2, rv, A_, out, ostride);                           \
+            crmn_dk5_tile(in, koff, K, wt, vec + t, R_, 2, rv, A_, P_, out, ostride);                       \
             t += 2;                                                                                         \
         }                                                                                                   \
-        if (nvec - t == 1) crmn_dk5_tile(in, koff, K, wt, vec + t, R_, 1, rv, A_, out, ostride);            \
+        if (nvec - t == 1) crmn_dk5_tile(in, koff, K, wt, vec + t, R_, 1, rv, A_, P_, out, ostride);        \
     } while (0)
 
-/* crmn_dk_block with 16-column vectors (vec built with width 16) */
+#define CRMN_DK5_BY_ROWS(A_, P_)                 \
+    do {                                         \
+        if (rv > 4) CRMN_DK5_TILES(6, A_, P_);   \
+        else if (rv > 2) CRMN_DK5_TILES(4, A_, P_); \
+        else CRMN_DK5_TILES(2, A_, P_);          \
+    } while (0)
+
+/* crmn_dk_block with AVX-512 vectors: 16 columns of a row, or (pairs) two rows of up to 8 */
 CRMN_DK5_TARGET static void crmn_dk5_block(const float *in, const int *koff, int K, const float *wt,
-                                           const crmn_dk_vec *vec, int nvec, int rv, int accum, float *out,
-                                           npy_intp ostride)
+                                           const crmn_dk_vec *vec, int nvec, int rv, int accum, int pairs,
+                                           float *out, npy_intp ostride)
 {
-    if (accum) {
-        if (rv > 4) CRMN_DK5_TILES(6, 1);
-        else if (rv > 2) CRMN_DK5_TILES(4, 1);
-        else CRMN_DK5_TILES(2, 1);
+    if (pairs) {
+        if (accum) CRMN_DK5_BY_ROWS(1, 1);
+        else CRMN_DK5_BY_ROWS(0, 1);
     } else {
-        if (rv > 4) CRMN_DK5_TILES(6, 0);
-        else if (rv > 2) CRMN_DK5_TILES(4, 0);
-        else CRMN_DK5_TILES(2, 0);
+        if (accum) CRMN_DK5_BY_ROWS(1, 0);
+        else CRMN_DK5_BY_ROWS(0, 0);
     }
 }
 

@@ -76,13 +76,7 @@ def run_accuracy_table(name, title, dataset, num_classes, ours, literature, argv
         t = s.get("training")
         body.append([f"{s['paper_acc']:.2f}" + (f" ({s['paper_note']})" if s["paper_note"] else ""),
                      s["label"], s["params"], C.seeds_cell(t), f"{t['budget']} / {t['dataset']}" if t else "-"])
-    if args.json:
-        import json
-        print(json.dumps(results, indent=1, default=str))
-    else:
-        print(C.fixed_width_table(headers, body))
-        if problem:
-            print("\n" + problem)
+    C.print_result(args, results, C.fixed_width_table(headers, body), problem)
     if not args.no_results_md:
         lines = [f"## {title}", "", C.markdown_table(headers, body), ""]
         lines += [f"- {n}" for n in notes]

@@ -195,6 +195,17 @@ def rewrite_section(results_md, name, body):
     atomic_write_text(path, text)
 
 
+def print_result(args, rows, text, problem=None):
+    """print_result(args, rows, text, problem=None) -> None: ``rows`` as JSON with ``--json``, else ``text``
+    and, after it, the data ``problem`` (if any)."""
+    if args.json:
+        print(json.dumps(rows, indent=1, default=str))
+        return
+    print(text)
+    if problem:
+        print("\n" + problem)
+
+
 def fmt(value, spec):
     """fmt(value, spec) -> str: ``format(value, spec)``, or '-' for None."""
     return "-" if value is None else format(value, spec)

@@ -88,13 +88,7 @@ def main(argv=None):
     rows = {rid: C.load_row(C.row_file(args.results_dir, NAME, rid)) for rid in ROWS}
     table1 = {rid: C.load_row(C.row_file(args.results_dir, "table1", rid)) for rid in ROWS}
     text = section(rows, table1)
-    if args.json:
-        import json
-        print(json.dumps(rows, indent=1, default=str))
-    else:
-        print(text)
-    if problem:
-        print("\n" + problem)
+    C.print_result(args, rows, text, problem)
     if not args.no_results_md:
         C.rewrite_section(args.results_md, NAME, text)
     return C.report_failures(NAME, failures)

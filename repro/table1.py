@@ -223,13 +223,7 @@ def main(argv=None):
     results = [{**(C.load_row(C.row_file(args.results_dir, NAME, rid)) or {}), **static[rid]} for rid in rows]
 
     text, md = render(results, C.hardware())
-    if args.json:
-        import json
-        print(json.dumps(results, indent=1, default=str))
-    else:
-        print(text)
-        if data_problem:
-            print("\n" + data_problem)
+    C.print_result(args, results, text, data_problem)
     if not args.no_results_md:
         notes = ["Parameters and FLOPs are computed from our networks (exact; no training).",
                  "MFLOPs/img: forward FLOPs per image (2 x multiply-adds of convolutions, dense layers and the "

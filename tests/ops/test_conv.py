@@ -58,13 +58,14 @@ def impl(request, monkeypatch):
     return request.param
 
 
-def _has_avx2_fma():
+def _cpu_has(*flags):
+    """_cpu_has(*flags) -> bool: /proc/cpuinfo lists every one of the CPU flags (False when unreadable)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            flags = fh.read()
+            info = fh.read()
     except OSError:
         return False
-    return " avx2" in flags and " fma" in flags
+    return all(f" {flag}" in info for flag in flags)
 
 
 # Shapes aimed at the direct kernels' edges: widths not a multiple of 8 and
@@ -127,7 +128,7 @@ def test_non_contiguous_inputs(impl):
     np.testing.assert_allclose(dw, ref_grad_weights(xv, gyv, (3, 3)), **TOL["float32"])
 
 
-@pytest.mark.skipif(not _has_avx2_fma(), reason="the direct kernels need AVX2 + FMA")
+@pytest.mark.skipif(not _cpu_has("avx2", "fma"), reason="the direct kernels need AVX2 + FMA")
 def test_conv_impl_switch_is_honoured(monkeypatch):
     """CRMN_CONV_IMPL=direct and =gemm run different code (different rounding), both accurate.
 
@@ -153,14 +154,6 @@ def test_conv_impl_switch_is_honoured(monkeypatch):
             assert not np.array_equal(a, b)
 
 
-def _has_avx512f():
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            return " avx512f" in fh.read()
-    except OSError:
-        return False
-
-
 # Outputs wider than 8 columns take the AVX-512 16-column vectors (masked row
 # ends), narrower ones row pairs (an odd last row alone); grad weights 32-filter
 # tiles with a masked last block.
@@ -176,7 +169,7 @@ ISA_CASES = DIRECT_CASES + [
 ]
 
 
-@pytest.mark.skipif(not (_has_avx2_fma() and _has_avx512f()), reason="needs a CPU with AVX-512F")
+@pytest.mark.skipif(not _cpu_has("avx2", "fma", "avx512f"), reason="needs a CPU with AVX-512F")
 @pytest.mark.parametrize("xshape, wshape, stride, pad", ISA_CASES)
 def test_avx512_tiles_equal_avx2_bit_for_bit(xshape, wshape, stride, pad, monkeypatch):
     """CRMN_CONV_ISA=avx2 and the default (AVX-512 here) run the same FMAs in the same order per element."""
